@@ -1,0 +1,1 @@
+"""UniPose backend: body model, pose tokenizer, UniPose model, server and command line."""

@@ -1,0 +1,10 @@
+"""Shared test set-up: Blender (bpy) writes to HOME and TMPDIR, so tests get private ones."""
+import os
+import tempfile
+
+_SANDBOX = tempfile.mkdtemp(prefix="unipose-tests-")
+os.environ.setdefault("UNIPOSE_CACHE_DIR", os.path.join(_SANDBOX, "cache"))
+os.environ["HOME"] = os.path.join(_SANDBOX, "home")
+os.makedirs(os.environ["HOME"], exist_ok=True)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"

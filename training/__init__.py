@@ -1,0 +1,1 @@
+"""Reproduces UniPose stage by stage: corpus, captions, tokenizer, three LLM stages, evaluation."""
