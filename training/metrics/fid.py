@@ -9,7 +9,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     b = np.asarray(features_b, dtype=np.float64)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.isfinite(covmean).all():
         # Near-singular product: regularise both covariances slightly, as the reference FID code does.
         eps = 1e-6 * np.eye(cov_a.shape[0])

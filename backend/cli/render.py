@@ -1,0 +1,38 @@
+"""`unipose render POSE.json -o OUT.png`: a picture of a pose (front and side views)."""
+from pathlib import Path
+
+from backend.cli import CommandError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "render", help="draw a pose file as a PNG (front and side views)",
+        description="Draw a pose file (smpl-axis-angle JSON) as a PNG with front and side views.",
+    )
+    parser.add_argument("pose", metavar="POSE.json", help="pose file to draw")
+    parser.add_argument("-o", "--output", metavar="OUT.png", help="image to write (default: POSE.png)")
+    parser.add_argument("--title", help="caption above the views (default: the pose's text, if any)")
+    parser.add_argument("--size", type=int, default=400, help="pixel size of each view (default: 400)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from backend.posefile import PoseFileError, load_pose
+    from backend.render import render_pose
+
+    try:
+        pose = load_pose(args.pose)
+    except PoseFileError as error:
+        raise CommandError(str(error)) from None
+    if not 64 <= args.size <= 4096:
+        raise CommandError(f"--size must be between 64 and 4096, got {args.size}")
+    output = Path(args.output) if args.output else Path(args.pose).with_suffix(".png")
+    title = args.title if args.title is not None else pose.text
+    image = render_pose(pose.rotations, title=title, size=args.size)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        image.save(output)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot write {output}: {error}") from None
+    print(output)
+    return 0

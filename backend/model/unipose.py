@@ -1,0 +1,409 @@
+"""UniPose: a causal LM with pose tokens, pose queries, a visual processor and a pose tokenizer.
+
+One object serves inference (`run`, `chat`) and training (`build_sample`, `collate`, `forward` -> loss,
+`add_lora`, `freeze_llm`, `merge`, `save_pretrained`). Checkpoint layout (all safetensors + JSON):
+
+    <path>/tokenizer/                 pose tokenizer (PoseTokenizer.save_pretrained)
+    <path>/unipose/config.json        UniPoseConfig
+    <path>/unipose/text_tokenizer/    the LM's tokenizer with the added tokens
+    <path>/unipose/new_tokens.safetensors  rows of the added tokens: "embeddings" (codes, start, end, image),
+                                      "pose_queries" (80, H), "lm_head" (all added rows; untied LMs only)
+    <path>/unipose/adapter/           peft LoRA adapter (adapter_config.json + adapter_model.safetensors)
+    <path>/unipose/projector/         visual processor: config.json + projector.safetensors
+    <path>/unipose/llm/               full LM weights, only when the backbone is not a reference
+                                      (tiny test models, merged deployments)
+"""
+import copy
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from backend.model.backbone import base_model, load_backbone
+from backend.model.attention import mixed_attention_mask
+from backend.model.decoding import Generated, SamplingSettings, generate
+from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
+from backend.model.tasks import SYSTEM_PROMPT, TASKS, task_messages
+from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
+
+POSE_TOKENIZER_DIR = "tokenizer"
+MODEL_DIR = "unipose"
+CONFIG_NAME = "config.json"
+NEW_TOKENS_NAME = "new_tokens.safetensors"
+
+
+@dataclass
+class LoraSettings:
+    """peft LoRA on all linear layers of the LM (paper: r 64, alpha 16, dropout 0.05)."""
+    r: int = 64
+    alpha: int = 16
+    dropout: float = 0.05
+    target_modules: str | list = "all-linear"
+
+
+@dataclass
+class UniPoseConfig:
+    backbone: str  # "smollm2", an absolute HF folder, or "llm" (a folder inside the checkpoint)
+    vocab: dict  # PoseVocab fields
+    attn_implementation: str = "sdpa"
+    lora: dict | None = None  # LoraSettings fields when an adapter is attached
+    has_vision: bool = False
+    system_prompt: str = SYSTEM_PROMPT
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "UniPoseConfig":
+        return cls(**values)
+
+
+@dataclass
+class TaskOutput:
+    """text: the first sample's text (None when it is empty); poses: every generated pose (22, 3) in order
+    (for pose tasks: one per sample); texts: every sample's text."""
+    text: str | None
+    poses: list = field(default_factory=list)
+    texts: list = field(default_factory=list)
+
+
+@dataclass
+class LossOutput:
+    loss: torch.Tensor  # mean cross-entropy over all supervised positions (text and pose queries)
+    text_loss: torch.Tensor  # mean next-token CE over text positions (nan when none)
+    pose_loss: torch.Tensor  # mean unshifted CE over pose-query positions (nan when none)
+    logits: torch.Tensor  # (B, L, V)
+
+
+class UniPose(nn.Module):
+    def __init__(self, llm, text_tokenizer, pose_tokenizer, vocab: PoseVocab, config: UniPoseConfig,
+                 vision=None, backbone_folder: Path | None = None):
+        super().__init__()
+        self.llm = llm
+        self.vision = vision
+        self.pose_tokenizer = pose_tokenizer.eval().requires_grad_(False)
+        self.text_tokenizer = text_tokenizer
+        self.vocab = vocab
+        self.config = config
+        self.backbone_folder = backbone_folder  # the LM folder to copy when the backbone lives in the checkpoint
+        self.merged = False
+        num_visual = vision.num_tokens if vision is not None else 0
+        self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_backbone(cls, backbone: str, pose_tokenizer, vision=None, attn_implementation: str = "sdpa",
+                      seed: int = 0, progress=None) -> "UniPose":
+        """A fresh (untrained) UniPose: the LM's vocabulary extended, new rows initialised near the mean.
+
+        vision: a VisualProcessor whose hidden_size matches the LM, or None (no image tasks).
+        """
+        llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress)
+        vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
+        _resize_embeddings(llm, vocab)
+        _init_new_rows(llm, vocab, seed)
+        config = UniPoseConfig(backbone=backbone, vocab=vocab.to_dict(), attn_implementation=attn_implementation,
+                               has_vision=vision is not None)
+        folder = None if backbone == "smollm2" else Path(backbone)
+        return cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, folder)
+
+    @classmethod
+    def from_pretrained(cls, path, device="cpu", progress=None, merge_lora: bool = True,
+                        trainable: bool = False) -> "UniPose":
+        """Load a checkpoint folder (layout in the module docstring).
+
+        progress(stage, fraction) is called as parts load. merge_lora folds the adapter into the weights
+        (fast inference); trainable=True keeps it separate and trainable (continue training).
+        """
+        from transformers import AutoTokenizer
+        from backend.tokenizer import PoseTokenizer
+
+        report = progress or (lambda stage, fraction: None)
+        root = Path(path)
+        folder = root / MODEL_DIR
+        if not (folder / CONFIG_NAME).is_file():
+            raise FileNotFoundError(f"{root} is not a UniPose checkpoint (no {MODEL_DIR}/{CONFIG_NAME})")
+        config = UniPoseConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+        report("pose tokenizer", 0.05)
+        pose_tokenizer = PoseTokenizer.from_pretrained(root / POSE_TOKENIZER_DIR)
+        report("language model", 0.15)
+        backbone = config.backbone if config.backbone == "smollm2" else str(_resolve(folder, config.backbone))
+        llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False)
+        text_tokenizer = AutoTokenizer.from_pretrained(folder / "text_tokenizer")
+        vocab = PoseVocab(**config.vocab)
+        _resize_embeddings(llm, vocab)
+        report("pose vocabulary", 0.7)
+        if (folder / NEW_TOKENS_NAME).is_file():
+            _load_new_rows(llm, vocab, load_file(str(folder / NEW_TOKENS_NAME)))
+        vision = None
+        if config.has_vision:
+            report("visual processor", 0.75)
+            from backend.vision import VisualProcessor
+            vision = VisualProcessor.from_pretrained(folder / "projector")
+        backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
+        model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
+        if config.lora is not None:
+            report("adapter", 0.85)
+            from peft import PeftModel
+            model.llm = PeftModel.from_pretrained(llm, folder / "adapter", is_trainable=trainable)
+            if merge_lora and not trainable:
+                model.merge()
+        model.to(device)
+        model.train(trainable)
+        report("ready", 1.0)
+        return model
+
+    def save_pretrained(self, path) -> Path:
+        """Write the checkpoint folder (see the module docstring); returns it."""
+        root = Path(path)
+        folder = root / MODEL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        self.pose_tokenizer.save_pretrained(root / POSE_TOKENIZER_DIR)
+        self.text_tokenizer.save_pretrained(folder / "text_tokenizer")
+        config = copy.deepcopy(self.config)
+        if self.merged:
+            _save_llm(base_model(self.llm), folder / "llm")
+            config.backbone = "llm"
+        elif not _is_reference(config.backbone):  # the LM lives in the source checkpoint: copy it along
+            if self.backbone_folder.resolve() != (folder / "llm").resolve():
+                shutil.copytree(self.backbone_folder, folder / "llm", dirs_exist_ok=True)
+            config.backbone = "llm"
+        save_file(_new_rows(self.llm, self.vocab), str(folder / NEW_TOKENS_NAME), metadata={"format": "pt"})
+        if self.vision is not None:
+            self.vision.save_pretrained(folder / "projector")
+        if self.has_lora:
+            # the added rows are saved by us (new_tokens) and by the adapter's trainable tokens, never whole
+            self.llm.save_pretrained(folder / "adapter", save_embedding_layers=False)
+        else:
+            config.lora = None
+            shutil.rmtree(folder / "adapter", ignore_errors=True)
+        (folder / CONFIG_NAME).write_text(json.dumps(asdict(config), indent=2) + "\n")
+        return root
+
+    # ------------------------------------------------------------------ training-time API
+    @property
+    def has_lora(self) -> bool:
+        from peft import PeftModel
+        return isinstance(self.llm, PeftModel)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.llm.parameters()).device
+
+    @property
+    def eos_ids(self) -> set[int]:
+        ids = set()
+        for source in (self.text_tokenizer.eos_token_id, getattr(self.llm.generation_config, "eos_token_id", None)):
+            ids.update(source if isinstance(source, (list, tuple)) else [source] if source is not None else [])
+        im_end = self.text_tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(im_end, int) and im_end != self.text_tokenizer.unk_token_id:
+            ids.add(im_end)
+        return ids
+
+    def add_lora(self, settings: LoraSettings | None = None) -> None:
+        """Wrap the LM with LoRA; the added token rows become trainable (peft trainable_token_indices)."""
+        from peft import LoraConfig, get_peft_model
+
+        settings = settings or LoraSettings()
+        ids = self.vocab.new_token_ids
+        indices = ids if _tied(self.llm) else {"embed_tokens": ids, "lm_head": ids}
+        lora = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
+                          target_modules=settings.target_modules, trainable_token_indices=indices,
+                          task_type="CAUSAL_LM")
+        self.llm = get_peft_model(self.llm, lora)
+        self.config.lora = asdict(settings)
+
+    def freeze_llm(self) -> None:
+        """Stage 2: only the visual projector trains."""
+        if self.vision is None:
+            raise ValueError("freeze_llm needs a visual processor")
+        self.llm.requires_grad_(False)
+        self.vision.projector.requires_grad_(True)
+
+    def merge(self) -> None:
+        """Fold the LoRA adapter (and trainable rows) into the LM weights for deployment."""
+        if self.has_lora:
+            self.llm = self.llm.merge_and_unload()
+            self.merged = True
+        self.config.lora = None
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def build_sample(self, task: str, *, text=None, poses=(), images=(), target=None,
+                     template: int | None = None, rng=None) -> Sample:
+        """One training sample for a task. target: str (text tasks) or a pose (pose tasks): (22, 3)
+        axis-angle, or (80,) int codes if already tokenized (inputs `poses` accept the same)."""
+        if target is None:
+            raise ValueError("a training sample needs a target")
+        messages = task_messages(task, text=text, poses=poses, images=images, target=target, template=template,
+                                 rng=rng)
+        return self.builder.training(messages)
+
+    def build_chat_sample(self, messages: list[dict]) -> Sample:
+        """A training sample from a conversation whose last message is the assistant answer."""
+        return self.builder.training(_with_system(messages, self.config.system_prompt))
+
+    def collate(self, samples: list[Sample]) -> Batch:
+        pad = self.text_tokenizer.pad_token_id
+        return collate(samples, pad if pad is not None else 0)
+
+    def forward(self, batch: Batch) -> LossOutput:
+        batch = batch.to(self.device)
+        embeds = self.embed(batch.input_ids, batch.images)
+        mask = mixed_attention_mask(self.llm.config, embeds, batch.valid, batch.span_ids, batch.branch)
+        logits = self.llm(inputs_embeds=embeds, attention_mask=mask, position_ids=batch.position_ids,
+                          use_cache=False).logits  # (B, L, V)
+        losses = nn.functional.cross_entropy(logits.flatten(0, 1).float(), batch.targets.flatten(),
+                                             ignore_index=IGNORE, reduction="none").view_as(batch.targets)
+        supervised = batch.targets != IGNORE
+        pose = supervised & batch.branch
+        text = supervised & ~batch.branch
+        return LossOutput(loss=losses[supervised].mean(), text_loss=losses[text].mean(),
+                          pose_loss=losses[pose].mean(), logits=logits)
+
+    def embed(self, input_ids: torch.Tensor, images: list) -> torch.Tensor:
+        """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens."""
+        embeds = self.llm.get_input_embeddings()(input_ids)
+        slots = input_ids == self.vocab.image
+        if not slots.any():
+            return embeds
+        if self.vision is None:
+            raise ValueError("this model has no visual processor")
+        visual = self.vision(images).to(embeds.dtype)  # (N, T, H)
+        return embeds.masked_scatter(slots[..., None], visual.reshape(-1, visual.shape[-1]))
+
+    def _encode_poses(self, poses: torch.Tensor) -> torch.Tensor:
+        """(N, 22, 3) axis-angle -> (N, num_pose_tokens) codes."""
+        with torch.no_grad():
+            return self.pose_tokenizer.encode(poses.to(self.device)).cpu()
+
+    # ------------------------------------------------------------------ inference
+    def run(self, task: str, *, text=None, poses=(), images=(), num_samples: int = 1, temperature: float = 0.0,
+            top_p: float = 1.0, seed=None, max_new_tokens: int = 96) -> TaskOutput:
+        """Run one of the seven tasks (template 0) and decode the answer."""
+        messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0)
+        return self.chat(messages, num_samples=num_samples, temperature=temperature, top_p=top_p, seed=seed,
+                         max_new_tokens=max_new_tokens, pose_answer=TASKS[task].output == "pose")
+
+    def chat(self, messages: list[dict], *, num_samples: int = 1, temperature: float = 0.0, top_p: float = 1.0,
+             seed=None, max_new_tokens: int = 96, pose_answer: bool = False) -> TaskOutput:
+        """Answer the next assistant turn of a conversation.
+
+        messages: [{"role": "system"|"user"|"assistant", "content": str, "poses": [(22, 3)], "images": [...]}];
+        `<pose>` / `<image>` in content mark where items go (unmarked ones are put first). Earlier assistant
+        poses are fed back as pose tokens. In the returned text, `<pose>` marks where a pose was generated.
+        pose_answer: the answer is exactly one pose (what `run` does for the pose-output tasks).
+        """
+        if num_samples < 1:
+            raise ValueError("num_samples must be at least 1")
+        prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
+        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed)
+        was_training = self.training
+        self.eval()
+        try:
+            answers = generate(self, prompt.input_ids, prompt.span_ids, prompt.position_ids, prompt.images,
+                               num_samples, settings, start_with_pose=pose_answer,
+                               stop_after_pose=pose_answer)
+        finally:
+            self.train(was_training)
+        return self._task_output(answers)
+
+    def _task_output(self, answers: list[Generated]) -> TaskOutput:
+        texts, codes = [], []
+        for answer in answers:
+            parts = []
+            for piece in answer.pieces:
+                if isinstance(piece, list):
+                    parts.append(self.text_tokenizer.decode(piece, skip_special_tokens=True))
+                else:
+                    parts.append(POSE_PLACEHOLDER)
+                    codes.append(piece)
+            texts.append("".join(parts).strip())
+        poses = []
+        if codes:
+            with torch.no_grad():
+                decoded = self.pose_tokenizer.decode_axis_angle(torch.stack(codes).to(self.device))
+            poses = [np.asarray(p, dtype=np.float32) for p in decoded.cpu().numpy()]
+        first = texts[0]
+        return TaskOutput(text=None if first in ("", POSE_PLACEHOLDER) else first, poses=poses, texts=texts)
+
+
+# ---------------------------------------------------------------------- helpers
+def _with_system(messages: list[dict], system_prompt: str) -> list[dict]:
+    if messages and messages[0]["role"] == "system":
+        return list(messages)
+    return [{"role": "system", "content": system_prompt}] + list(messages)
+
+
+def _is_reference(backbone: str) -> bool:
+    """True when the checkpoint only names its LM ("smollm2" or an absolute folder) instead of holding it."""
+    return backbone == "smollm2" or Path(backbone).expanduser().is_absolute()
+
+
+def _resolve(folder: Path, backbone: str) -> Path:
+    path = Path(backbone).expanduser()
+    return path if path.is_absolute() else folder / path
+
+
+def _tied(llm) -> bool:
+    base = base_model(llm)
+    return base.get_output_embeddings() is None or (
+        base.get_output_embeddings().weight.data_ptr() == base.get_input_embeddings().weight.data_ptr())
+
+
+def _resize_embeddings(llm, vocab: PoseVocab) -> None:
+    if llm.get_input_embeddings().weight.shape[0] < vocab.size:
+        llm.resize_token_embeddings(vocab.size, mean_resizing=False)
+
+
+@torch.no_grad()
+def _init_new_rows(llm, vocab: PoseVocab, seed: int) -> None:
+    """New rows: the mean old embedding plus small noise (deterministic per seed)."""
+    generator = torch.Generator().manual_seed(seed)
+    matrices = [llm.get_input_embeddings().weight]
+    if not _tied(llm):
+        matrices.append(llm.get_output_embeddings().weight)
+    for weight in matrices:
+        old = weight[:vocab.first_id]
+        noise = torch.randn(len(vocab.new_token_ids), weight.shape[1], generator=generator)
+        rows = old.mean(0) + noise.to(weight.dtype) * old.std(0) * 0.1
+        weight[vocab.first_id:vocab.size] = rows.to(weight.device)
+
+
+def _new_rows(llm, vocab: PoseVocab) -> dict[str, torch.Tensor]:
+    """The effective rows of the added tokens (adapter deltas applied)."""
+    ids = torch.tensor(vocab.new_token_ids, device=next(llm.parameters()).device)
+    with torch.no_grad():
+        rows = llm.get_input_embeddings()(ids).detach().cpu()  # (n_new, H)
+        queries = (vocab.query_ids() - vocab.first_id)
+        keep = torch.ones(len(ids), dtype=torch.bool)
+        keep[queries] = False
+        tensors = {"embeddings": rows[keep].contiguous(), "pose_queries": rows[queries].contiguous()}
+        if not _tied(llm):
+            head = base_model(llm).get_output_embeddings()
+            weight = head.get_merged_weights(head.active_adapters) if hasattr(head, "get_merged_weights") \
+                else head.weight
+            tensors["lm_head"] = weight[ids].detach().cpu().contiguous()
+    return tensors
+
+
+@torch.no_grad()
+def _load_new_rows(llm, vocab: PoseVocab, tensors: dict[str, torch.Tensor]) -> None:
+    ids = torch.tensor(vocab.new_token_ids)
+    queries = vocab.query_ids() - vocab.first_id
+    keep = torch.ones(len(ids), dtype=torch.bool)
+    keep[queries] = False
+    weight = llm.get_input_embeddings().weight
+    weight[ids[keep]] = tensors["embeddings"].to(weight)
+    weight[ids[queries]] = tensors["pose_queries"].to(weight)
+    if "lm_head" in tensors and not _tied(llm):
+        head = llm.get_output_embeddings().weight
+        head[ids] = tensors["lm_head"].to(head)
+
+
+def _save_llm(llm, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    llm.save_pretrained(folder, safe_serialization=True)

@@ -1,0 +1,116 @@
+"""VisualProcessor: image encoders -> fused tokens -> mlp2x_gelu projector -> LLM embedding space.
+
+Grid encoders are resized (bilinear) to a common grid and concatenated along channels, as in UniPose
+(CLIP 24x24 + the pose ViT's 16x12 map resized to 24x24). Set encoders (no grid, e.g. landmarks) add their
+tokens after the grid tokens in their own channel block; other blocks are zero there. So an image becomes
+`num_tokens = h*w + sum(set sizes)` tokens of `sum(out_dim)` channels before the projector.
+
+Encoders are frozen; only the projector is trained. Saved as `config.json` + `projector.safetensors`.
+"""
+import json
+from pathlib import Path
+
+import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from backend.vision.encoders import build_encoder
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "projector.safetensors"
+
+
+def load_image(image) -> Image.Image:
+    """A path or a PIL image -> RGB PIL image."""
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    with Image.open(Path(image)) as opened:
+        return opened.convert("RGB")
+
+
+def mlp2x_gelu(in_dim: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+
+
+def fuse_features(features: list[torch.Tensor], grids: list, grid: tuple[int, int] | None) -> torch.Tensor:
+    """Fuse per-encoder features into one token sequence.
+
+    features[k]: (N, T_k, C_k); grids[k]: (h_k, w_k) or None (a token set); grid: the common grid.
+    Returns (N, h*w + sum of set T_k, sum C_k).
+    """
+    n = features[0].shape[0]
+    widths = [f.shape[-1] for f in features]
+    offsets = [sum(widths[:k]) for k in range(len(widths))]
+    pieces = []
+    grid_channels = []
+    for f, g, offset in zip(features, grids, offsets):
+        if g is None:
+            continue
+        maps = f.transpose(1, 2).reshape(n, f.shape[-1], *g)  # (N, C, h_k, w_k)
+        if tuple(g) != tuple(grid):
+            maps = nn.functional.interpolate(maps, size=grid, mode="bilinear", align_corners=False)
+        grid_channels.append((offset, maps.flatten(2).transpose(1, 2)))  # (N, h*w, C_k)
+    total = sum(widths)
+    if grid_channels:
+        tokens = features[0].new_zeros(n, grid[0] * grid[1], total)
+        for offset, f in grid_channels:
+            tokens[..., offset:offset + f.shape[-1]] = f
+        pieces.append(tokens)
+    for f, g, offset in zip(features, grids, offsets):
+        if g is None:
+            tokens = f.new_zeros(n, f.shape[1], total)
+            tokens[..., offset:offset + f.shape[-1]] = f
+            pieces.append(tokens)
+    return torch.cat(pieces, dim=1)
+
+
+class VisualProcessor(nn.Module):
+    """encoders (frozen) + mlp2x_gelu projector into `hidden_size`.
+
+    grid: the common grid; default the first grid encoder's.
+    """
+
+    def __init__(self, encoders: list[nn.Module], hidden_size: int, grid: tuple[int, int] | None = None):
+        super().__init__()
+        self.encoders = nn.ModuleList(encoders).requires_grad_(False)
+        grids = [e.grid for e in encoders if e.grid is not None]
+        self.grid = tuple(grid) if grid is not None else (tuple(grids[0]) if grids else None)
+        self.hidden_size = hidden_size
+        self.projector = mlp2x_gelu(sum(e.out_dim for e in encoders), hidden_size)
+
+    @property
+    def num_tokens(self) -> int:
+        """Visual tokens per image."""
+        grid_tokens = self.grid[0] * self.grid[1] if self.grid is not None else 0
+        return grid_tokens + sum(e.num_tokens for e in self.encoders if e.grid is None)
+
+    def forward(self, images: list) -> torch.Tensor:
+        """images (paths or PIL) -> (N, num_tokens, hidden_size)."""
+        pil = [load_image(image) for image in images]
+        features = [e.encode(pil).float() for e in self.encoders]
+        fused = fuse_features(features, [e.grid for e in self.encoders], self.grid)
+        weight = self.projector[0].weight
+        return self.projector(fused.to(device=weight.device, dtype=weight.dtype))
+
+    def config(self) -> dict:
+        return {"encoders": [e.to_config() for e in self.encoders], "hidden_size": self.hidden_size,
+                "grid": list(self.grid) if self.grid else None}
+
+    def save_pretrained(self, directory) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_NAME).write_text(json.dumps(self.config(), indent=2) + "\n")
+        state = {k: v.detach().contiguous().cpu() for k, v in self.projector.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
+
+    @classmethod
+    def from_config(cls, config: dict) -> "VisualProcessor":
+        return cls([build_encoder(c) for c in config["encoders"]], config["hidden_size"], config.get("grid"))
+
+    @classmethod
+    def from_pretrained(cls, directory) -> "VisualProcessor":
+        directory = Path(directory)
+        processor = cls.from_config(json.loads((directory / CONFIG_NAME).read_text()))
+        processor.projector.load_state_dict(load_file(str(directory / WEIGHTS_NAME)))
+        return processor

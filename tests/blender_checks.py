@@ -1,0 +1,469 @@
+"""Checks that run inside headless Blender (the `bpy` module) against the installed extension zip.
+
+Run by tests/test_blender_addon.py in a subprocess (so bpy never shares a process with torch):
+    python tests/blender_checks.py ZIP RESULTS.json --python PY [--checkpoint DIR] [--fake]
+It installs ZIP with `extensions.package_install_files`, runs every `check_*` function on a fresh scene,
+writes {name: {"ok": bool, "error": str}} to RESULTS.json, unregisters the add-on and exits.
+With --fake, PY is a fake backend speaking the protocol; otherwise it is the real `unipose serve`.
+"""
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+bpy = None  # imported in main(), so pytest can import this file to list the checks
+ADDON = "bl_ext.user_default.unipose"
+OPTS = None
+TOL = 1e-4
+
+
+def addon_module(name):
+    return importlib.import_module(f"{ADDON}.{name}")
+
+
+def fresh_scene():
+    jobs = addon_module("jobs")
+    for ob in list(bpy.data.objects):
+        bpy.data.objects.remove(ob)
+    bpy.context.window_manager.unipose.history.clear()
+    settings = bpy.context.scene.unipose
+    settings.target = None
+    settings.keyframe = settings.selected_only = False
+    settings.blend, settings.num_variants, settings.seed = 1.0, 3, 0
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    prefs.python_path, prefs.device = OPTS.python, "cpu"
+    prefs.checkpoint_dir = OPTS.checkpoint or ""
+    return jobs
+
+
+def add_rig(**kwargs):
+    bpy.ops.unipose.add_smpl_rig(**kwargs)  # called from Python: no undo step of its own
+    return bpy.context.view_layer.objects.active
+
+
+def wait_item(item_uid, timeout=None):
+    """Drive the add-on's timer callback (timers do not fire headless) until the request finishes."""
+    jobs = addon_module("jobs")
+    end = time.monotonic() + (timeout or (15 if OPTS.fake else 240))
+    while time.monotonic() < end:
+        jobs.timer_tick()
+        item = jobs.find_item(bpy.context, item_uid)
+        if item.status != "RUNNING":
+            return item
+        time.sleep(0.02)
+    raise AssertionError(f"request {item_uid} did not finish")
+
+
+def last_item():
+    return bpy.context.window_manager.unipose.history[-1]
+
+
+def pose_of(name):
+    return addon_module("rig").SmplRig(bpy.data.objects[name]).read_pose()
+
+
+def rotmats(axis_angle):
+    return addon_module("body").rotations.axis_angle_to_rotmat(np.asarray(axis_angle))
+
+
+def assert_same_pose(a, b, tol=TOL):
+    err = np.abs(rotmats(a) - rotmats(b)).max()
+    assert err < tol, f"rotations differ by {err}"
+
+
+def assert_text_done(item):
+    """A finished text request (the random tiny model may well answer with an empty text)."""
+    assert item.status == "DONE", (item.status, item.text)
+    assert item.text or not OPTS.fake
+
+
+def result_pose(item, variant=0):
+    posedata = addon_module("posedata")
+    return posedata.pose_from_json(json.loads(item.poses_json)[variant])
+
+
+def expect_operator_error(call, fragment):
+    try:
+        call()
+    except RuntimeError as error:
+        assert fragment in str(error), f"{fragment!r} not in {error}"
+        return str(error)
+    raise AssertionError(f"no error containing {fragment!r}")
+
+
+def world_fk(smpl_rig, axis_angle):
+    """The backend's forward kinematics placed like the rig: object matrix @ carrier @ F @ FK."""
+    body = addon_module("body")
+    ob = smpl_rig.ob
+    rest = smpl_rig.rest_joints()
+    local = body.kinematics.pad_pose_rotmats(rotmats(axis_angle))[:len(rest)]
+    fk, _ = body.kinematics.forward_kinematics(local, rest, body.skeleton.PARENTS[:len(rest)])
+    matrix = np.array(ob.matrix_world)
+    carrier = ob.data.bones[smpl_rig.joint_bones[0]].parent
+    if carrier is not None:
+        matrix = matrix @ np.array(ob.pose.bones[carrier.name].matrix) @ np.linalg.inv(np.array(carrier.matrix_local))
+    return (fk @ smpl_rig.frame.T) @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+# ----- checks --------------------------------------------------------------------------------------
+
+def check_panel_and_operators_registered():
+    panels = ["UNIPOSE_PT_backend", "UNIPOSE_PT_rig", "UNIPOSE_PT_actions", "UNIPOSE_PT_options", "UNIPOSE_PT_results"]
+    for name in panels:
+        panel = getattr(bpy.types, name)
+        assert panel.bl_category == "UniPose" and panel.bl_space_type == "VIEW_3D" and panel.bl_region_type == "UI"
+    for op in ["backend_start", "backend_stop", "cancel", "add_smpl_rig", "pose_from_text", "describe_pose",
+               "edit_pose", "compare_poses", "pose_from_image", "describe_image", "compare_images",
+               "apply_result", "browse_variant", "clear_history"]:
+        assert hasattr(bpy.ops.unipose, op) and getattr(bpy.ops.unipose, op).get_rna_type() is not None
+    assert addon_module("preferences").detected_python() is not None  # project.json -> this checkout's .venv
+    assert "torch" not in sys.modules, "the add-on imported torch"
+
+
+def check_add_smpl_rig_styles_and_undo():
+    fresh_scene()
+    skeleton = addon_module("body").skeleton
+    bpy.ops.ed.undo_push(message="empty scene")
+    for style, first in (("smplx", "left_hip"), ("smpl", "L_Hip"), ("m_avg", "m_avg_L_Hip")):
+        bpy.ops.unipose.add_smpl_rig("EXEC_DEFAULT", True, style=style)  # as from the UI: one undo step
+        ob = bpy.context.view_layer.objects.active
+        assert len(ob.data.bones) == 24 and ob.data.bones[1].name == first
+        body = [c for c in ob.children if c.type == "MESH"]
+        assert body and body[0].modifiers["Armature"].object == ob and len(body[0].vertex_groups) == 24
+        rest = addon_module("rig").SmplRig(ob).rest_joints()
+        assert np.abs(rest - skeleton.NEUTRAL_REST_JOINTS).max() < 1e-5
+    count = len(bpy.data.objects)
+    bpy.ops.ed.undo()
+    assert len(bpy.data.objects) == count - 2, "undo did not remove the last rig in one step"
+
+
+def _custom_rig(style, rolls, with_root, yup):
+    """An SMPL-like armature built by hand: any bone names style, random rolls, optional root bone,
+    Y-up armature data (as some importers make)."""
+    rig, rigmap = addon_module("rig"), addon_module("rigmap")
+    skeleton = addon_module("body").skeleton
+    rest = np.asarray(skeleton.NEUTRAL_REST_JOINTS)
+    names = [rigmap.styled_bone_name(n, style) for n in skeleton.JOINT_NAMES]
+    tails = rig.smpl_bone_tails(rest)
+    parents = np.asarray(skeleton.PARENTS).copy()
+    if not yup:
+        rest, tails = rest @ rig.SMPL_TO_BLENDER.T, tails @ rig.SMPL_TO_BLENDER.T
+    if with_root:
+        names = ["root"] + names
+        rest, tails = np.vstack([rest[:1] * 0 - 0.9, rest]), np.vstack([rest[:1] * 0 - 0.7, tails])
+        parents = np.concatenate([[-1], parents + 1])
+        parents[1] = 0
+    return rig.build_armature(bpy.context, f"custom_{style}", names, rest, tails, parents, rolls[:len(names)])
+
+
+def check_fk_equality_and_read_back_on_any_rig():
+    from mathutils import Euler, Matrix
+    fresh_scene()
+    rig = addon_module("rig")
+    rng = np.random.default_rng(7)
+    scaled = add_rig()
+    scaled.matrix_world = Matrix.LocRotScale((1, 2, 3), Euler((0.3, 1.2, -0.7)), (2.5, 2.5, 2.5))
+    pelvis_style = _custom_rig("smpl", rng.uniform(-3, 3, 25), with_root=False, yup=False)
+    pelvis_style.matrix_world = Matrix.LocRotScale((0, -1, 0), Euler((0, 0, 2.0)), (0.4, 0.4, 0.4))
+    m_avg = _custom_rig("m_avg", rng.uniform(-3, 3, 25), with_root=True, yup=True)
+    m_avg.matrix_world = Matrix.LocRotScale((-1, 0, 0.5), Euler((1.5708, 0.2, 0.1)), (0.5, 0.7, 1.3))
+    m_avg.pose.bones["root"].rotation_quaternion = (0.9, 0.1, 0.3, 0.2)
+    m_avg.pose.bones["root"].location = (0.1, 0.2, 0.3)
+    for i, mode in ((5, "XZY"), (8, "ZXY"), (11, "AXIS_ANGLE"), (14, "YXZ")):
+        m_avg.pose.bones[i].rotation_mode = mode
+    for ob, scale in ((scaled, 2.5), (pelvis_style, 0.4), (m_avg, 1.3)):
+        smpl_rig = rig.SmplRig(ob)
+        for _ in range(5):
+            pose = rng.normal(0.0, 0.7, (22, 3))
+            smpl_rig.write_pose(pose)
+            got = smpl_rig.joint_world_positions()
+            err = np.abs(got - world_fk(smpl_rig, pose)).max()
+            assert err < TOL * scale, f"{ob.name}: joints differ from FK by {err}"
+            assert_same_pose(smpl_rig.read_pose(), pose)
+
+
+def check_pose_from_text_applies_variants_and_undo():
+    fresh_scene()
+    ob = add_rig()
+    bpy.context.scene.unipose.prompt = "a person waving with the left hand"
+    bpy.context.scene.unipose.num_variants = 3
+    bpy.ops.ed.undo_push(message="before pose")
+    rest_pose = pose_of(ob.name)
+    bpy.ops.unipose.pose_from_text()
+    item = wait_item(last_item().uid)
+    assert item.status == "DONE" and item.num_poses == 3, (item.status, item.text)
+    uid, name = item.uid, ob.name
+    assert_same_pose(pose_of(name), result_pose(item, 0))
+    assert np.abs(rotmats(result_pose(item, 0)) - rotmats(rest_pose)).max() > 1e-3, "pose did not change"
+    after_first = pose_of(name)
+    bpy.ops.unipose.browse_variant("EXEC_DEFAULT", True, step=1)  # as from the UI: one undo step each
+    item = addon_module("jobs").find_item(bpy.context, uid)
+    assert item.variant == 1
+    assert_same_pose(pose_of(name), result_pose(item, 1))
+    bpy.ops.unipose.apply_result("EXEC_DEFAULT", True, uid=uid, variant=2)
+    assert_same_pose(pose_of(name), result_pose(item, 2))
+    bpy.ops.ed.undo()
+    assert_same_pose(pose_of(name), result_pose(item, 1))
+    bpy.ops.ed.undo()
+    assert_same_pose(pose_of(name), after_first)
+    bpy.ops.ed.undo()  # the timer applied the first result as one undo step
+    assert_same_pose(pose_of(name), rest_pose)
+    assert len(bpy.context.window_manager.unipose.history) == 1, "undo must not lose the history"
+
+
+def check_describe_pose_writes_text_block():
+    fresh_scene()
+    ob = add_rig()
+    pose = np.zeros((22, 3))
+    pose[18] = (0.0, 0.0, 1.2)  # left elbow, 69 degrees
+    addon_module("rig").SmplRig(ob).write_pose(pose)
+    bpy.ops.unipose.describe_pose()
+    item = wait_item(last_item().uid)
+    assert_text_done(item)
+    if OPTS.fake:
+        assert item.text.startswith("largest rotation: left_elbow 69"), item.text
+    assert f"# pose_to_text: describe {ob.name}\n{item.text}\n" in bpy.data.texts["UniPose"].as_string()
+
+
+def check_edit_pose_changes_the_rig():
+    fresh_scene()
+    ob = add_rig()
+    bpy.context.scene.unipose.instruction = "look up"
+    before = pose_of(ob.name)
+    bpy.ops.unipose.edit_pose()
+    item = wait_item(last_item().uid)
+    assert item.status == "DONE", item.text
+    assert_same_pose(pose_of(ob.name), result_pose(item))
+    if OPTS.fake:
+        assert abs(pose_of(ob.name)[15, 0] - before[15, 0] - 0.5) < 1e-4
+
+
+def check_compare_with_armature_and_frame():
+    fresh_scene()
+    rig = addon_module("rig")
+    a, b = add_rig(), add_rig()
+    pose = np.zeros((22, 3))
+    pose[4] = (1.0, 0.0, 0.0)  # left knee
+    rig.SmplRig(b).write_pose(pose)
+    settings = bpy.context.scene.unipose
+    settings.target, settings.compare_mode, settings.compare_armature = a, "ARMATURE", b
+    bpy.ops.unipose.compare_poses()
+    item = wait_item(last_item().uid)
+    assert_text_done(item)
+    if OPTS.fake:
+        assert item.text.startswith("most different: left_knee 57"), item.text
+    # another frame: key the knee at frame 10, compare frame 1 with it
+    bpy.context.scene.frame_set(1)
+    settings.keyframe = True
+    rig.SmplRig(a).write_pose(np.zeros((22, 3)), keyframe=1)
+    rig.SmplRig(a).write_pose(pose, keyframe=10)
+    bpy.context.scene.frame_set(1)  # the rig shows frame 1 (rest) again
+    settings.compare_mode, settings.compare_frame = "FRAME", 10
+    bpy.ops.unipose.compare_poses()
+    item = wait_item(last_item().uid)
+    assert item.status == "DONE", item.text
+    if OPTS.fake:
+        assert item.text.startswith("most different: left_knee 57"), item.text
+    assert bpy.context.scene.frame_current == 1
+
+
+def _write_png(path, shade):
+    image = bpy.data.images.new(os.path.basename(path), 96, 128)
+    pixels = np.ones((128, 96, 4), np.float32)
+    pixels[..., :3] = shade
+    pixels[30:110, 40:56, :3] = 0.1  # a dark figure
+    image.pixels.foreach_set(pixels.ravel())
+    image.filepath_raw, image.file_format = path, "PNG"
+    image.save()
+    return path
+
+
+def check_image_operators():
+    fresh_scene()
+    ob = add_rig()
+    settings = bpy.context.scene.unipose
+    settings.image_path = _write_png(os.path.join(OPTS.workdir, "a.png"), 0.9)
+    settings.image_path_b = _write_png(os.path.join(OPTS.workdir, "b.png"), 0.5)
+    bpy.ops.unipose.pose_from_image()
+    item = wait_item(last_item().uid)
+    assert item.status == "DONE", item.text
+    assert_same_pose(pose_of(ob.name), result_pose(item))
+    for op in (bpy.ops.unipose.describe_image, bpy.ops.unipose.compare_images):
+        op()
+        assert_text_done(wait_item(last_item().uid))
+    settings.image_path = "/no/such/image.png"
+    expect_operator_error(bpy.ops.unipose.describe_image, "Image not found")
+
+
+def check_options_keyframe_selected_blend():
+    fresh_scene()
+    rig = addon_module("rig")
+    ob = add_rig()
+    smpl_rig = rig.SmplRig(ob)
+    settings = bpy.context.scene.unipose
+    target = np.zeros((22, 3))
+    target[18] = (0.0, -1.0, 0.0)  # left elbow
+    target[19] = (0.0, 1.0, 0.0)  # right elbow
+    # selected bones only: only the left elbow moves
+    for bone in ob.data.bones:
+        bone.select = bone.name == "left_elbow"
+    settings.selected_only = True
+    item = _fake_result_item(ob, target)
+    bpy.ops.unipose.apply_result(uid=item.uid, variant=0)
+    now = smpl_rig.read_pose()
+    assert abs(now[18, 1] + 1.0) < 1e-4 and np.abs(now[19]).max() < 1e-6
+    # blend: half way, keyed at frame 7
+    settings.selected_only, settings.blend, settings.keyframe = False, 0.5, True
+    bpy.context.scene.frame_set(7)
+    bpy.ops.unipose.apply_result(uid=item.uid, variant=0)
+    now = smpl_rig.read_pose()
+    assert abs(now[19, 1] - 0.5) < 1e-4 and abs(now[18, 1] + 1.0) < 1e-4
+    channelbag_keys = [fc.data_path for fc in _fcurves(ob)]
+    assert 'pose.bones["right_elbow"].rotation_quaternion' in channelbag_keys
+    assert all(kp.co[0] == 7 for fc in _fcurves(ob) for kp in fc.keyframe_points)
+    # nothing selected with 'selected only' -> a clear error
+    settings.selected_only = True
+    for bone in ob.data.bones:
+        bone.select = False
+    expect_operator_error(lambda: bpy.ops.unipose.apply_result(uid=item.uid, variant=0), "No bones selected")
+
+
+def _fcurves(ob):
+    from bpy_extras import anim_utils
+    action = ob.animation_data.action
+    slot = ob.animation_data.action_slot
+    return anim_utils.action_get_channelbag_for_slot(action, slot).fcurves
+
+
+def _fake_result_item(ob, axis_angle):
+    """A history entry holding one pose, as a finished text_to_pose would leave it."""
+    posedata = addon_module("posedata")
+    session = bpy.context.window_manager.unipose
+    item = session.history.add()
+    item.uid, session.next_uid = session.next_uid, session.next_uid + 1
+    item.task, item.status, item.armature, item.num_poses = "text_to_pose", "DONE", ob.name, 1
+    item.poses_json = json.dumps([posedata.pose_to_json(axis_angle)])
+    return item
+
+
+def check_error_no_armature():
+    fresh_scene()
+    bpy.context.scene.unipose.prompt = "standing"
+    for op in (bpy.ops.unipose.pose_from_text, bpy.ops.unipose.describe_pose):
+        expect_operator_error(op, "No armature")
+    assert len(bpy.context.window_manager.unipose.history) == 0
+
+
+def check_error_wrong_rig_lists_missing_bones():
+    fresh_scene()
+    bpy.ops.object.armature_add()
+    bpy.ops.object.mode_set(mode="OBJECT")
+    bpy.context.scene.unipose.prompt = "standing"
+    message = expect_operator_error(bpy.ops.unipose.pose_from_text, "missing bones: pelvis, left_hip")
+    assert "right_wrist" in message
+
+
+def check_error_backend_missing():
+    jobs = fresh_scene()
+    jobs.shutdown()
+    bpy.context.preferences.addons[ADDON].preferences.python_path = "/no/such/python"
+    add_rig()
+    bpy.context.scene.unipose.prompt = "standing"
+    expect_operator_error(bpy.ops.unipose.pose_from_text, "set the Python interpreter")
+    assert len(bpy.context.window_manager.unipose.history) == 0
+
+
+def check_backend_crash_mid_request_then_restart():
+    jobs = fresh_scene()
+    ob = add_rig()
+    bpy.context.scene.unipose.prompt = "CRASH" if OPTS.fake else "standing"
+    bpy.ops.unipose.pose_from_text()
+    if not OPTS.fake:  # kill the real backend while the request runs
+        process = jobs.current_client()._process
+        process.kill()
+    item = wait_item(last_item().uid)
+    assert item.status == "ERROR" and "exited with code" in item.text, (item.status, item.text)
+    assert jobs.current_client().state == "ERROR"
+    bpy.context.scene.unipose.prompt = "standing"
+    bpy.ops.unipose.pose_from_text()
+    item = wait_item(last_item().uid)
+    assert item.status == "DONE", item.text
+    assert_same_pose(pose_of(ob.name), result_pose(item))
+
+
+def check_cancel_running_request():
+    if not OPTS.fake:
+        return
+    jobs = fresh_scene()
+    add_rig()
+    bpy.context.scene.unipose.prompt = "SLOW"
+    bpy.ops.unipose.pose_from_text()
+    bpy.ops.unipose.cancel()
+    item = last_item()
+    assert item.status == "CANCELLED" and not jobs.current_client().busy
+
+
+def check_stop_on_disable():
+    jobs = fresh_scene()
+    backend = jobs.get_client(bpy.context)
+    backend.start()
+    process = backend._process
+    bpy.ops.unipose.backend_stop()
+    assert process.wait(10) is not None and jobs.current_client() is None
+    jobs.get_client(bpy.context).start()
+    process = jobs.current_client()._process
+    import addon_utils
+    addon_utils.disable(ADDON, default_set=True)
+    assert process.wait(10) is not None, "disabling the add-on did not stop the backend"
+    addon_utils.enable(ADDON, default_set=True)
+
+
+def check_zzz_unregister_leaves_nothing():
+    import addon_utils
+    addon_utils.disable(ADDON, default_set=True)
+    assert not hasattr(bpy.types, "UNIPOSE_PT_backend") and not hasattr(bpy.types.Scene, "unipose")
+
+
+CHECKS = sorted(name for name in dir(sys.modules[__name__]) if name.startswith("check_"))
+
+
+def main():
+    global bpy, OPTS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("zip")
+    parser.add_argument("results")
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--checkpoint", default="")
+    parser.add_argument("--fake", action="store_true")
+    parser.add_argument("--only", default="")
+    OPTS = parser.parse_args()
+    OPTS.workdir = os.path.dirname(os.path.abspath(OPTS.results))
+    import bpy as bpy_module
+    bpy = bpy_module
+    results = {}
+    bpy.ops.extensions.package_install_files(filepath=OPTS.zip, repo="user_default", enable_on_install=True)
+    for name in OPTS.only.split(",") if OPTS.only else CHECKS:
+        started = time.perf_counter()
+        try:
+            globals()[name]()
+            results[name] = {"ok": True, "error": ""}
+        except Exception:
+            results[name] = {"ok": False, "error": traceback.format_exc()}
+        results[name]["seconds"] = round(time.perf_counter() - started, 2)
+        print(name, "ok" if results[name]["ok"] else "FAILED", flush=True)
+    with open(OPTS.results, "w") as handle:
+        json.dump(results, handle, indent=1)
+    import addon_utils
+    if ADDON in bpy.context.preferences.addons:
+        addon_utils.disable(ADDON, default_set=True)
+    sys.stdout.flush()
+    os._exit(0)  # bpy 4.5 can hang at interpreter exit
+
+
+if __name__ == "__main__":
+    main()

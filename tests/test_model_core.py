@@ -1,0 +1,244 @@
+"""UniPose model core on tiny random models: mixed attention, padding, one-shot decoding, LoRA, losses."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from backend.model import IGNORE, TASKS, LoraSettings, UniPose
+from backend.model.attention import mixed_attention_mask
+from backend.model.decoding import SamplingSettings, _Stream, _one_shot_pose, generate
+from backend.model.testing import make_tiny_checkpoint, randomize_lora
+
+torch.set_num_threads(2)
+RNG = np.random.default_rng(0)
+
+
+def _pose(scale=0.3):
+    return (RNG.standard_normal((22, 3)) * scale).astype(np.float32)
+
+
+def _codes(model, seed):
+    return np.random.default_rng(seed).integers(0, model.vocab.codebook_size, model.vocab.num_pose_tokens)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"), seed=0)
+
+
+@pytest.fixture(scope="module", params=["sdpa", "eager"])
+def model(request, tmp_path_factory):
+    path = make_tiny_checkpoint(tmp_path_factory.mktemp(request.param), seed=0, attn_implementation=request.param)
+    return UniPose.from_pretrained(path)
+
+
+def _logits(model, samples):
+    with torch.no_grad():
+        return model(model.collate(samples)).logits
+
+
+def _sample_with_pose_spans(model, target_codes):
+    """edit_pose: an input pose span, text, then an output query span + codes + text."""
+    return model.build_sample("edit_pose", text="raise the left arm", poses=[_codes(model, 1)],
+                              target=target_codes, template=0)
+
+
+def test_bidirectional_inside_input_pose_span_causal_elsewhere(model):
+    sample = _sample_with_pose_spans(model, _codes(model, 2))
+    span = torch.nonzero(sample.span_ids == 0).flatten()
+    base = _logits(model, [sample])[0]
+    changed = sample.input_ids.clone()
+    changed[span[-1]] = model.vocab.code_ids(torch.tensor(7)) if changed[span[-1]] != model.vocab.first_id + 7 \
+        else model.vocab.first_id + 8
+    logits = _logits(model, [_replace(sample, input_ids=changed)])[0]
+    assert not torch.allclose(logits[span[0]], base[span[0]], atol=1e-5)  # earlier pose position sees a later one
+    assert torch.allclose(logits[:span[0]], base[:span[0]], atol=1e-6)  # text before the span does not
+
+
+def test_changing_later_text_changes_nothing_earlier(model):
+    sample = _sample_with_pose_spans(model, _codes(model, 2))
+    base = _logits(model, [sample])[0]
+    changed = sample.input_ids.clone()
+    changed[-1] = (changed[-1] + 1) % model.vocab.first_id
+    logits = _logits(model, [_replace(sample, input_ids=changed)])[0]
+    assert torch.allclose(logits[:-1], base[:-1], atol=1e-6)
+    assert not torch.allclose(logits[-1], base[-1], atol=1e-5)
+
+
+def test_query_span_is_bidirectional_and_hidden_from_later_tokens(model):
+    sample = _sample_with_pose_spans(model, _codes(model, 2))
+    queries = torch.nonzero(sample.branch).flatten()
+    base = _logits(model, [sample])[0]
+    changed = sample.input_ids.clone()
+    changed[queries[-1]] = changed[queries[0]]  # a different (later) query token
+    logits = _logits(model, [_replace(sample, input_ids=changed)])[0]
+    assert not torch.allclose(logits[queries[0]], base[queries[0]], atol=1e-5)
+    after = queries[-1] + 1
+    assert torch.allclose(logits[after:], base[after:], atol=1e-6)  # codes and text never see the queries
+
+
+def test_padding_invariance(model):
+    short = model.build_sample("pose_to_text", poses=[_codes(model, 3)], target="arms up", template=1)
+    long = _sample_with_pose_spans(model, _codes(model, 4))
+    together = _logits(model, [short, long])
+    alone_short, alone_long = _logits(model, [short])[0], _logits(model, [long])[0]
+    assert torch.allclose(together[0, :len(short)], alone_short, atol=1e-5)
+    assert torch.allclose(together[1, :len(long)], alone_long, atol=1e-5)
+
+
+def test_one_shot_decoding_equals_full_mixed_mask_forward(model):
+    prompt = model.builder.prompt(_messages("text_to_pose", model, text="kneel on the right knee"))
+    answers = generate(model, prompt.input_ids, prompt.span_ids, prompt.position_ids, [], 1,
+                       SamplingSettings(max_new_tokens=3), start_with_pose=True)
+    codes = answers[0].pieces[0]
+    assert codes.shape == (model.vocab.num_pose_tokens,)
+    sample = model.build_sample("text_to_pose", text="kneel on the right knee", target=codes.numpy(), template=0)
+    full = _logits(model, [sample])[0]
+    queries = torch.nonzero(sample.branch).flatten()
+    code_logits = full[queries][:, model.vocab.first_id:model.vocab.first_id + model.vocab.codebook_size]
+    assert torch.equal(code_logits.argmax(-1), codes)
+    # numerically: the cached one-shot step gives the same code logits and the same logits after <pose_end>
+    stream = _Stream(model, 1, model.device)
+    with torch.no_grad():
+        start = len(prompt) + 1  # prompt + <pose_start>
+        ids = sample.input_ids[:start][None]
+        stream.feed(model.embed(ids, []), torch.ones_like(ids, dtype=torch.bool), sample.span_ids[:start][None],
+                    sample.position_ids[:start][None])
+        step = stream.feed(model.embed(sample.input_ids[queries][None], []), torch.ones(1, len(queries), dtype=torch.bool),
+                           torch.full((1, len(queries)), 5), sample.position_ids[queries][None], keep="all")
+        assert torch.allclose(step[0], full[queries], atol=1e-4)
+        stream.crop(len(queries))
+        rest = slice(int(queries[-1]) + 1, int(queries[-1]) + 2 + len(queries))  # codes + <pose_end>
+        after = stream.feed(model.embed(sample.input_ids[rest][None], []), torch.ones(1, len(queries) + 1, dtype=torch.bool),
+                            sample.span_ids[rest][None], sample.position_ids[rest][None])
+    assert torch.allclose(after[0], full[rest][-1], atol=1e-4)
+    assert answers[0].pieces[1:] == [] or answers[0].pieces[1][0] == int(
+        full[rest][-1, :model.vocab.first_id].argmax())
+
+
+def test_sampling_several_poses_in_one_batch(checkpoint):
+    model = UniPose.from_pretrained(checkpoint)
+    run = lambda **kw: model.run("text_to_pose", text="squat", max_new_tokens=4, **kw)  # noqa: E731
+    first, again = run(num_samples=3, temperature=1.0, seed=3), run(num_samples=3, temperature=1.0, seed=3)
+    assert len(first.poses) == 3 and first.poses[0].shape == (22, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(first.poses, again.poses))
+    assert not np.allclose(first.poses[0], first.poses[1])
+    greedy = run(num_samples=2)
+    assert np.array_equal(greedy.poses[0], greedy.poses[1])
+    nucleus = run(num_samples=2, temperature=1.0, top_p=1e-6, seed=1)  # keeps only the top token
+    assert np.allclose(nucleus.poses[0], greedy.poses[0])
+
+
+def test_all_tasks_run_and_return_structured_output(checkpoint):
+    model = UniPose.from_pretrained(checkpoint)
+    image = Image.new("RGB", (40, 30), (200, 10, 10))
+    inputs = {"pose_to_text": dict(poses=[_pose()]), "image_to_text": dict(images=[image]),
+              "pose_diff": dict(poses=[_pose(), _pose()]), "image_diff": dict(images=[image, image]),
+              "text_to_pose": dict(text="arms up"), "image_to_pose": dict(images=[image]),
+              "edit_pose": dict(text="bend the knees", poses=[_pose()])}
+    for task, kwargs in inputs.items():
+        out = model.run(task, max_new_tokens=4, **kwargs)
+        if TASKS[task].output == "pose":
+            assert len(out.poses) == 1 and np.isfinite(out.poses[0]).all()
+        else:
+            assert isinstance(out.texts[0], str)
+
+
+def test_chat_feeds_earlier_poses_back(checkpoint):
+    model = UniPose.from_pretrained(checkpoint)
+    messages = [{"role": "user", "content": "Make a pose.", "poses": []},
+                {"role": "assistant", "content": "Here: <pose>", "poses": [_pose()]},
+                {"role": "user", "content": "Now lower the arms."}]
+    prompt = model.builder.prompt(messages)
+    assert int((prompt.input_ids == model.vocab.pose_start).sum()) == 1
+    assert int((prompt.span_ids == 0).sum()) == model.vocab.num_pose_tokens
+    assert model.chat(messages, max_new_tokens=3, pose_answer=True).poses[0].shape == (22, 3)
+
+
+def test_every_task_gives_finite_loss_and_gradients_reach_only_trainable_parts(checkpoint):
+    model = UniPose.from_pretrained(checkpoint, trainable=True)
+    model.add_lora(LoraSettings(r=4, alpha=8, dropout=0.05))
+    randomize_lora(model)
+    image = Image.new("RGB", (20, 20), (0, 90, 200))
+    targets = {"text": "the person raises both arms", "pose": _pose()}
+    inputs = {"pose_to_text": dict(poses=[_pose()]), "image_to_text": dict(images=[image]),
+              "pose_diff": dict(poses=[_pose(), _pose()]), "image_diff": dict(images=[image, image]),
+              "text_to_pose": dict(text="arms up"), "image_to_pose": dict(images=[image]),
+              "edit_pose": dict(text="bend the knees", poses=[_pose()])}
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or "trainable_tokens" in n or "vision.projector" in n for n in trainable)
+    for task, kwargs in inputs.items():
+        model.zero_grad(set_to_none=True)
+        sample = model.build_sample(task, target=targets[TASKS[task].output], rng=__import__("random").Random(0),
+                                    **kwargs)
+        out = model(model.collate([sample]))
+        assert torch.isfinite(out.loss), task
+        assert torch.isfinite(out.pose_loss if TASKS[task].output == "pose" else out.text_loss)
+        out.loss.backward()
+        for name, p in model.named_parameters():
+            if name not in trainable:
+                assert p.grad is None, name
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters()
+                   if "trainable_tokens" in n), task
+        projector_grad = model.vision.projector[0].weight.grad
+        assert (projector_grad is not None and projector_grad.abs().sum() > 0) == (task.startswith("image")), task
+
+
+def test_stage2_freeze_llm_trains_only_projector(checkpoint):
+    model = UniPose.from_pretrained(checkpoint, trainable=True)
+    model.freeze_llm()
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert names and all(n.startswith("vision.projector") for n in names)
+    sample = model.build_sample("image_to_text", images=[Image.new("RGB", (9, 9))], target="standing")
+    model(model.collate([sample])).loss.backward()
+    assert model.vision.projector[2].weight.grad.abs().sum() > 0
+
+
+def test_image_slots_are_replaced_and_not_supervised(checkpoint):
+    model = UniPose.from_pretrained(checkpoint)
+    image = Image.new("RGB", (16, 16), (10, 200, 30))
+    sample = model.build_sample("image_to_pose", images=[image], target=_pose())
+    slots = sample.input_ids == model.vocab.image
+    assert int(slots.sum()) == model.vision.num_tokens == 16
+    assert (sample.targets[slots] == IGNORE).all()
+    with torch.no_grad():
+        embeds = model.embed(sample.input_ids[None], [image])[0]
+        assert torch.allclose(embeds[slots], model.vision([image])[0])
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_lora_save_load_gives_identical_outputs(tmp_path, tied):
+    path = make_tiny_checkpoint(tmp_path / "src", seed=1, tied=tied, lora=True, vision=False)
+    sample_args = dict(text="raise the left arm", poses=[_pose()], target=_pose(), template=2)
+    trained = UniPose.from_pretrained(path, trainable=True)
+    sample = trained.build_sample("edit_pose", **sample_args)
+    reference = _logits(trained.eval(), [sample])
+    bare = UniPose.from_pretrained(make_tiny_checkpoint(tmp_path / "bare", seed=1, tied=tied, vision=False))
+    assert not torch.allclose(_logits(bare, [sample]), reference, atol=1e-3)  # the adapter matters
+    trained.save_pretrained(tmp_path / "copy")
+    again = UniPose.from_pretrained(tmp_path / "copy", trainable=True).eval()
+    assert torch.allclose(_logits(again, [sample]), reference, atol=1e-6)
+    merged = UniPose.from_pretrained(tmp_path / "copy")  # adapter merged for deployment
+    assert not merged.has_lora
+    assert torch.allclose(_logits(merged, [sample]), reference, atol=1e-4)
+    merged.save_pretrained(tmp_path / "deploy")
+    assert torch.allclose(_logits(UniPose.from_pretrained(tmp_path / "deploy"), [sample]), reference, atol=1e-4)
+
+
+def test_qwen2_backbone_masks_and_decodes(tmp_path):
+    model = UniPose.from_pretrained(make_tiny_checkpoint(tmp_path, model_type="qwen2", vision=False))
+    sample = _sample_with_pose_spans(model, _codes(model, 2))
+    short = model.build_sample("pose_to_text", poses=[_codes(model, 3)], target="arms up")
+    together = _logits(model, [short, sample])
+    assert torch.allclose(together[1], _logits(model, [sample])[0], atol=1e-5)
+    assert model.run("text_to_pose", text="sit", max_new_tokens=2).poses[0].shape == (22, 3)
+
+
+def _messages(task, model, **kwargs):
+    from backend.model import task_messages
+    return task_messages(task, template=0, **kwargs)
+
+
+def _replace(sample, **changes):
+    from dataclasses import replace
+    return replace(sample, **changes)

@@ -1,0 +1,111 @@
+"""PoseTokenizer interface: shapes, determinism, save/load identity, root sensitivity, input checks."""
+import numpy as np
+import pytest
+import torch
+
+from backend.body.rotations_torch import axis_angle_to_rotmat
+from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
+from backend.tokenizer.config import WEIGHTS_NAME
+from backend.tokenizer.evaluation import evaluate_tokenizer, procrustes_align
+
+TINY = PoseTokenizerConfig(code_dim=16, width=16, res_blocks=1)
+
+
+def _poses(n: int, seed: int = 0, scale: float = 0.4) -> torch.Tensor:
+    return torch.randn(n, 22, 3, generator=torch.Generator().manual_seed(seed)) * scale  # (n, 22, 3)
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> PoseTokenizer:
+    torch.manual_seed(0)
+    model = PoseTokenizer(TINY)
+    model.train()
+    model(model.to_rot6d(_poses(64, seed=1)))  # initialises the codebook from data
+    return model.eval()
+
+
+def test_shapes_and_orthonormal_output(tokenizer):
+    ids = tokenizer.encode(_poses(5))
+    assert ids.shape == (5, 80) and ids.dtype == torch.long
+    assert int(ids.min()) >= 0 and int(ids.max()) < 2048
+    rotmats = tokenizer.decode(ids)
+    assert rotmats.shape == (5, 22, 3, 3)
+    eye = torch.eye(3).expand(5, 22, 3, 3)
+    assert torch.allclose(rotmats @ rotmats.transpose(-1, -2), eye, atol=1e-5)
+    assert torch.allclose(torch.linalg.det(rotmats), torch.ones(5, 22), atol=1e-5)
+    assert tokenizer.decode_axis_angle(ids).shape == (5, 22, 3)
+
+
+def test_axis_angle_and_rotmat_inputs_agree(tokenizer):
+    poses = _poses(4)
+    assert torch.equal(tokenizer.encode(poses), tokenizer.encode(axis_angle_to_rotmat(poses)))
+
+
+def test_deterministic_and_batch_independent(tokenizer):
+    poses = _poses(6)
+    ids = tokenizer.encode(poses)
+    assert torch.equal(ids, tokenizer.encode(poses))
+    assert torch.equal(ids[2:3], tokenizer.encode(poses[2:3]))
+    assert torch.allclose(tokenizer.decode(ids)[2], tokenizer.decode(ids[2:3])[0], atol=1e-6)
+
+
+def test_encode_decode_do_not_touch_the_codebook(tokenizer):
+    before = {k: v.clone() for k, v in tokenizer.state_dict().items()}
+    tokenizer.train()
+    try:
+        tokenizer.decode(tokenizer.encode(_poses(8, seed=5)))
+    finally:
+        tokenizer.eval()
+    assert all(torch.equal(before[k], v) for k, v in tokenizer.state_dict().items())
+
+
+def test_save_load_identity(tokenizer, tmp_path):
+    tokenizer.save_pretrained(tmp_path)
+    assert (tmp_path / "config.json").is_file() and (tmp_path / WEIGHTS_NAME).is_file()
+    loaded = PoseTokenizer.from_pretrained(tmp_path)
+    assert loaded.config == tokenizer.config and not loaded.training
+    for key, value in tokenizer.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
+    poses = _poses(7, seed=3)
+    ids = tokenizer.encode(poses)
+    assert torch.equal(ids, loaded.encode(poses))
+    assert torch.equal(tokenizer.decode(ids), loaded.decode(ids))
+
+
+def test_root_rotation_changes_tokens(tokenizer):
+    pose = _poses(1, seed=4)
+    turned = pose.clone()
+    turned[0, 0] = torch.tensor([0.0, 1.2, 0.0])  # only the global orientation differs
+    ids = tokenizer.encode(torch.cat([pose, turned]))
+    assert not torch.equal(ids[0], ids[1])
+
+
+def test_rejects_bad_shapes_and_ids(tokenizer):
+    with pytest.raises(ValueError):
+        tokenizer.encode(torch.zeros(2, 21, 3))
+    with pytest.raises(ValueError):
+        tokenizer.decode(torch.zeros(2, 79, dtype=torch.long))
+    with pytest.raises(ValueError):
+        tokenizer.decode(torch.full((1, 80), 2048))
+
+
+def test_config_rejects_unknown_keys():
+    with pytest.raises(ValueError):
+        PoseTokenizerConfig.from_dict({"num_tokens": 80, "bogus": 1})
+
+
+def test_procrustes_undoes_a_similarity_transform():
+    source = torch.randn(3, 24, 3, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64))
+    q = q * torch.sign(torch.linalg.det(q))
+    target = 1.7 * source @ q + torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
+    assert torch.allclose(procrustes_align(source, target), target, atol=1e-9)
+
+
+def test_evaluation_is_zero_error_for_a_perfect_round_trip(tokenizer, monkeypatch):
+    poses = _poses(3).numpy()
+    monkeypatch.setattr(tokenizer, "decode", lambda ids: axis_angle_to_rotmat(torch.as_tensor(poses, dtype=torch.float64)))
+    result = evaluate_tokenizer(tokenizer, poses)
+    assert result.mpjpe_mm < 1e-3 and result.pa_mpjpe_mm < 1e-3
+    assert result.per_joint_mm.shape == (24,) and result.per_pose_mm.shape == (3,)
+    assert np.isclose(result.per_joint_mm[0], 0.0)  # the pelvis is the origin of both

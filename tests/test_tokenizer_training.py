@@ -1,0 +1,116 @@
+"""Stage 0: augmentation really changes the batch, a few steps lower the loss, resume is exact, CLI contract."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from backend.body.rotations_torch import axis_angle_to_rotmat
+from backend.cli import main as cli_main
+from backend.tokenizer import PoseTokenizer
+from backend.tokenizer.augment import AugmentConfig, augment_batch, jitter_global_orientation, joint_noise
+from training.stages.logger import read_metrics
+from training.tokenizer_stage import load_config, train
+
+TINY_YAML = Path(__file__).resolve().parents[1] / "training" / "configs" / "tokenizer_tiny.yaml"
+
+
+def _clean_batch(n: int = 64) -> torch.Tensor:
+    return axis_angle_to_rotmat(torch.randn(n, 22, 3, generator=torch.Generator().manual_seed(0)) * 0.3)
+
+
+def test_augmented_batch_differs_from_clean():
+    clean = _clean_batch()
+    torch.manual_seed(1)
+    noisy, target = augment_batch(clean, AugmentConfig(root_jitter_prob=1.0), step=0)
+    assert noisy.shape == target.shape == clean.shape
+    assert not torch.allclose(target[:, 0], clean[:, 0], atol=1e-4)  # every root jittered
+    assert torch.equal(target[:, 1:], clean[:, 1:])  # jitter leaves the body alone
+    changed = (noisy - target).abs().amax((-1, -2)) > 1e-6  # (B, 22) joints that got noise
+    assert 0.05 < changed.float().mean() < 0.4  # about noise_joint_prob = 0.2 of the joints
+    eye = torch.eye(3).expand_as(noisy)
+    assert torch.allclose(noisy @ noisy.transpose(-1, -2), eye, atol=1e-5)
+
+
+def test_root_jitter_stays_within_limits():
+    clean = axis_angle_to_rotmat(torch.zeros(2000, 22, 3))
+    torch.manual_seed(2)
+    jittered = jitter_global_orientation(clean, (20.0, 20.0, 45.0), prob=1.0)
+    angle = torch.rad2deg(torch.arccos(((jittered[:, 0].diagonal(dim1=-2, dim2=-1).sum(-1) - 1) / 2).clamp(-1, 1)))
+    assert float(angle.max()) < np.sqrt(20**2 + 20**2 + 45**2) + 1e-3
+    assert float(angle.max()) > 35.0
+    assert torch.equal(jitter_global_orientation(clean, (20.0, 20.0, 45.0), prob=0.0), clean)
+
+
+def test_joint_noise_scale_grows_over_training():
+    config = AugmentConfig(noise_std_start=0.01, noise_std_growth=0.01, noise_every=100, noise_std_max=0.03)
+    assert [config.noise_std(s) for s in (0, 99, 100, 250, 10_000)] == pytest.approx([0.01, 0.01, 0.02, 0.03, 0.03])
+    clean = _clean_batch(512)
+    torch.manual_seed(3)
+    small = (joint_noise(clean, 0.01, 1.0) - clean).abs().mean()
+    torch.manual_seed(3)
+    large = (joint_noise(clean, 0.05, 1.0) - clean).abs().mean()
+    assert large > 3 * small > 0
+
+
+@pytest.fixture
+def tiny_data(tmp_path) -> dict:
+    rng = np.random.default_rng(0)
+    rotations = (rng.normal(size=(300, 22, 3)) * 0.3).astype(np.float32)
+    split = np.array(["train"] * 240 + ["val"] * 30 + ["test"] * 30)
+    np.savez(tmp_path / "corpus.npz", rotations=rotations, split=split)
+    return {"poses": str(tmp_path / "corpus.npz")}
+
+
+def test_few_steps_lower_the_loss(tiny_data, tmp_path):
+    config = load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"), "export_dir": str(tmp_path / "export")}})
+    tokenizer = train(config, fresh=True, show_progress=False)
+    records = read_metrics(tmp_path / "run")
+    assert [r["step"] for r in records] == [10, 20, 30, 40]
+    assert records[-1]["total"] < 0.9 * records[0]["total"]
+    assert {"pose", "joints", "commit", "perplexity", "codes_alive", "val_mpjpe_mm"} <= set(records[1])
+    exported = PoseTokenizer.from_pretrained(tmp_path / "export")
+    poses = torch.randn(3, 22, 3) * 0.3
+    assert torch.equal(exported.encode(poses), tokenizer.encode(poses))
+
+
+@pytest.mark.slow
+def test_resume_continues_exactly(tiny_data, tmp_path):
+    def run(name: str, max_steps: int, fresh: bool) -> PoseTokenizer:
+        overrides = {"data": tiny_data, "train": {"run_dir": str(tmp_path / name), "max_steps": max_steps}}
+        return train(load_config(TINY_YAML, overrides), fresh=fresh, show_progress=False)
+
+    straight = run("straight", 40, fresh=True)
+    run("resumed", 40, fresh=True)
+    # Drop the last checkpoint so that the second run resumes from step 20.
+    import shutil
+
+    shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "step-40")
+    resumed = run("resumed", 40, fresh=False)
+    for key, value in straight.state_dict().items():
+        assert torch.allclose(value.float(), resumed.state_dict()[key].float(), atol=1e-6), key
+    records = read_metrics(tmp_path / "resumed")
+    assert [r["step"] for r in records] == [10, 20, 30, 40]
+
+
+def test_cli_tokenizer_eval_prints_the_contract_line(tmp_path, capsys):
+    torch.manual_seed(0)
+    tokenizer = PoseTokenizer(load_config(TINY_YAML).model)
+    tokenizer.save_pretrained(tmp_path / "ckpt" / "tokenizer")
+    rotations = (np.random.default_rng(1).normal(size=(12, 22, 3)) * 0.3).astype(np.float32)
+    np.savez(tmp_path / "poses.npz", rotations=rotations, fps=np.float32(30))
+    assert cli_main(["tokenizer-eval", str(tmp_path / "poses.npz"), "--checkpoint", str(tmp_path / "ckpt")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any(line.startswith("left_elbow") for line in lines)
+    last = lines[-1].split()
+    assert [part.split("=")[0] for part in last] == ["MPJPE_mm", "PA_MPJPE_mm"]
+    mpjpe, pa = (float(part.split("=")[1]) for part in last)
+    assert mpjpe > pa > 0
+
+
+def test_cli_tokenizer_eval_reports_bad_input(tmp_path, capsys):
+    np.savez(tmp_path / "bad.npz", poses=np.zeros((3, 66)))
+    assert cli_main(["tokenizer-eval", str(tmp_path / "bad.npz"), "--checkpoint", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rotations" in err[0]

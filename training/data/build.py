@@ -1,0 +1,240 @@
+"""`unipose data build`: the versioned pose corpus folder.
+
+Layout of `<out>/<version>/`:
+    poses.npz        rotations (N, 22, 3) float32 axis-angle (heading removed), ids, clip_ids, split,
+                     augmented (bool), source, category
+    splits/          train.txt, val.txt, test.txt (pose ids) and groups.json (clip group -> split)
+    activities.jsonl {"id", "clip_id", "text"}: CMU activity descriptions (weak pose text)
+    captions.jsonl   {"id", "captions": [...]}   (when training.captioning is available)
+    pairs.jsonl      {"a", "b", "instructions": [...]} (when pair instructions are available)
+    manifest.json    version, counts, exact sources, settings
+    report.md, contact_sheet.png
+"""
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from training.data import augment, corpus
+from training.data.categories import CATEGORIES, categorize
+from training.data.keyposes import perturbed_keyposes
+
+CORPUS_VERSION = "v1"
+
+
+@dataclass
+class BuildConfig:
+    base_poses: int = 12000  # mocap poses kept by farthest-point sampling
+    mirror_fraction: float = 0.3  # of the base poses of each split
+    reorient_fraction: float = 0.12
+    recombine_fraction: float = 0.12
+    keypose_variants: int = 60  # perturbed copies of each hand-built key pose
+    captions_per_pose: int = 3
+    pairs_per_pose: float = 0.5  # pairs requested per pose, when pair selection is available
+    seed: int = 0
+    version: str = CORPUS_VERSION
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass
+class PoseTable:
+    """Parallel arrays describing N poses."""
+
+    rotations: np.ndarray  # (N, 22, 3) float32
+    ids: list[str]
+    clip_ids: list[str]
+    split: list[str]
+    source: list[str]
+    augmented: list[bool]
+
+    def extend(self, other: "PoseTable") -> "PoseTable":
+        return PoseTable(np.concatenate([self.rotations, other.rotations]), self.ids + other.ids,
+                         self.clip_ids + other.clip_ids, self.split + other.split, self.source + other.source,
+                         self.augmented + other.augmented)
+
+    def take(self, index: np.ndarray) -> "PoseTable":
+        pick = lambda xs: [xs[i] for i in index]  # noqa: E731
+        return PoseTable(self.rotations[index], pick(self.ids), pick(self.clip_ids), pick(self.split),
+                         pick(self.source), pick(self.augmented))
+
+
+def _progress(iterable, enabled: bool, **kwargs):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+def extract_mocap(bvh_dir: Path, progress: bool) -> tuple[list[corpus.ClipPoses], PoseTable, dict[str, str]]:
+    """All clips -> de-duplicated 30 fps poses, with each clip group's split."""
+    clips = corpus.find_clips(bvh_dir)
+    if not clips:
+        raise FileNotFoundError(f"no .bvh files under {bvh_dir}")
+    extracted = [corpus.extract_clip(c) for c in _progress(clips, progress, desc="retarget", unit="clip")]
+    sizes: dict[str, int] = {}
+    for c in extracted:
+        sizes[c.info.group] = sizes.get(c.info.group, 0) + len(c.axis_angle)
+    group_split = corpus.assign_splits(sizes)
+    ids, clip_ids, split = [], [], []
+    for c in extracted:
+        ids += [f"{c.info.clip_id}@{f}" for f in c.frames]
+        clip_ids += [c.info.clip_id] * len(c.frames)
+        split += [group_split[c.info.group]] * len(c.frames)
+    n = len(ids)
+    table = PoseTable(np.concatenate([c.axis_angle for c in extracted]), ids, clip_ids, split, ["mocap"] * n, [False] * n)
+    return extracted, table, group_split
+
+
+def select_diverse(table: PoseTable, k: int, seed: int, progress: bool) -> PoseTable:
+    """Farthest-point sampling within each split, k spread over splits in proportion to their size."""
+    split = np.array(table.split)
+    chosen = []
+    for name in corpus.SPLITS:
+        members = np.flatnonzero(split == name)
+        quota = int(round(k * len(members) / len(split)))
+        features = corpus.pose_features(table.rotations[members].astype(np.float64))
+        chosen.append(members[np.sort(corpus.farthest_point_sampling(features, quota, seed))])
+    return table.take(np.concatenate(chosen))
+
+
+def augmentations(base: PoseTable, config: BuildConfig) -> PoseTable:
+    """Mirrored, re-oriented and recombined poses, each drawn from base poses of one split."""
+    rng = np.random.default_rng(config.seed)
+    parts = []
+    split = np.array(base.split)
+    for name in corpus.SPLITS:
+        members = np.flatnonzero(split == name)
+        if len(members) < 2:
+            continue
+        for kind, fraction in (("mirror", config.mirror_fraction), ("reorient", config.reorient_fraction),
+                               ("recombine", config.recombine_fraction)):
+            count = int(round(fraction * len(members)))
+            pick = rng.choice(members, size=count, replace=False)
+            poses = base.rotations[pick].astype(np.float64)
+            if kind == "mirror":
+                new, tags = augment.mirror(poses), ["mirror"] * count
+                ids = [f"{base.ids[i]}~mirror" for i in pick]
+            elif kind == "reorient":
+                new, tags = augment.reorient(poses, rng)
+                ids = [f"{base.ids[i]}~{t}" for i, t in zip(pick, tags)]
+            else:
+                other = rng.choice(members, size=count)
+                new, tags = augment.recombine(poses, base.rotations[other].astype(np.float64)), ["recombine"] * count
+                ids = [f"{base.ids[i]}+{base.ids[j]}" for i, j in zip(pick, other)]
+            parts.append(PoseTable(new.astype(np.float32), ids, [base.clip_ids[i] for i in pick], [name] * count,
+                                   [f"{kind}:{t}" if kind == "reorient" else kind for t in tags], [True] * count))
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.extend(p)
+    return out
+
+
+def keypose_table(config: BuildConfig) -> PoseTable:
+    poses, names = perturbed_keyposes(config.keypose_variants, seed=config.seed)
+    ids = [f"keypose/{n}#{i % config.keypose_variants}" for i, n in enumerate(names)]
+    n = len(ids)
+    return PoseTable(poses.astype(np.float32), ids, [f"keypose/{x}" for x in names], ["train"] * n,
+                     [f"keypose:{x}" for x in names], [True] * n)
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def write_jsonl(path: Path, rows) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def build_corpus(bvh_dir: str | Path, out_dir: str | Path, config: BuildConfig | None = None,
+                 progress: bool = True, with_text: bool = True) -> dict:
+    """Build the corpus into out_dir/<version>/ and return the manifest."""
+    config = config or BuildConfig()
+    start = time.time()
+    bvh_dir, folder = Path(bvh_dir), Path(out_dir) / config.version
+    (folder / "splits").mkdir(parents=True, exist_ok=True)
+
+    extracted, pool, group_split = extract_mocap(bvh_dir, progress)
+    base = select_diverse(pool, config.base_poses, config.seed, progress)
+    table = base.extend(augmentations(base, config)).extend(keypose_table(config))
+    category = categorize(table.rotations.astype(np.float64))
+
+    np.savez_compressed(
+        folder / "poses.npz", rotations=table.rotations.astype(np.float32), ids=np.array(table.ids),
+        clip_ids=np.array(table.clip_ids), split=np.array(table.split), source=np.array(table.source),
+        augmented=np.array(table.augmented), category=category.astype(str))
+    for name in corpus.SPLITS:
+        (folder / "splits" / f"{name}.txt").write_text(
+            "".join(f"{i}\n" for i, s in zip(table.ids, table.split) if s == name))
+    (folder / "splits" / "groups.json").write_text(json.dumps(dict(sorted(group_split.items())), indent=1))
+
+    activity = {c.info.clip_id: c.info.activity for c in extracted}
+    n_activities = write_jsonl(folder / "activities.jsonl", (
+        {"id": i, "clip_id": c, "text": activity[c]}
+        for i, c, s in zip(table.ids, table.clip_ids, table.source)
+        if activity.get(c) and (s in ("mocap", "mirror"))))
+
+    text_stats = write_text(folder, table, config, progress) if with_text else {}
+
+    from training.data.report import write_report
+
+    errors = {c.info.clip_id: (c.rigmap, c.bone_errors, len(c.axis_angle)) for c in extracted}
+    manifest = {
+        "version": config.version,
+        "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seconds": round(time.time() - start, 1),
+        "convention": "SMPL frame (+Y up, +X left, faces +Z); axis-angle (N, 22, 3); heading removed",
+        "counts": {
+            "poses": len(table.ids),
+            "mocap_pool": len(pool.ids),
+            "base_mocap": len(base.ids),
+            "per_split": {s: int(np.sum(np.array(table.split) == s)) for s in corpus.SPLITS},
+            "per_source": _counts(s.split(":")[0] for s in table.source),
+            "per_category": _counts(category),
+            "activities": n_activities,
+            **text_stats.get("counts", {}),
+        },
+        "settings": {**config.__dict__, "target_fps": corpus.TARGET_FPS, "duplicate_mm": corpus.DUPLICATE_MM},
+        "sources": [
+            {"clip_id": c.info.clip_id, "file": c.info.path.relative_to(bvh_dir).as_posix(),
+             "sha1": _sha1(c.info.path), "rigmap": c.rigmap, "fps": round(c.fps, 3), "group": c.info.group,
+             "split": group_split[c.info.group], "activity": c.info.activity, "poses_after_dedup": len(c.frames)}
+            for c in extracted
+        ],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
+    write_report(folder, manifest, table, category, errors, text_stats)
+    return manifest
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    raise TypeError(type(value))
+
+
+def _counts(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[str(v)] = out.get(str(v), 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def write_text(folder: Path, table: PoseTable, config: BuildConfig, progress: bool) -> dict:
+    """captions.jsonl and pairs.jsonl from training.captioning; empty stats when it is not there."""
+    from training.data import text
+
+    return text.write_text_files(folder, table.ids, table.rotations.astype(np.float64), table.split, config, progress)
+
+
+__all__ = ["BuildConfig", "build_corpus", "CATEGORIES"]

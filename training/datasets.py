@@ -1,0 +1,142 @@
+"""Task datasets for stages 1-3 and evaluation, read from the corpus built by `unipose data build`
+(or from the real PoseScript/PoseFix/AMASS releases through `training.data` loaders).
+
+Every item is a plain record (dict) that names its task; the model's task templates turn it into a
+conversation. Poses are float32 (22, 3) axis-angle arrays.
+  pose_to_text / image_to_text:  {"task", "pose", "text", "references"}
+  text_to_pose / image_to_pose:  {"task", "pose", "text", "references"}
+  pose_diff / image_diff:        {"task", "pose_a", "pose_b", "text", "references"}
+  edit_pose:                     {"task", "pose_a", "pose_b", "text", "references"}
+For image tasks the image is made from "pose" ("pose_a"/"pose_b") by the model's image source.
+Training items pair a pose with one of its texts (one item per text); evaluation items carry all texts
+of a pose as "references".
+"""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SINGLE_POSE_TASKS = ("pose_to_text", "image_to_text", "text_to_pose", "image_to_pose")
+PAIR_TASKS = ("pose_diff", "image_diff", "edit_pose")
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Corpus:
+    """Poses with captions, pose pairs with instructions, and clip-based splits."""
+    rotations: np.ndarray                     # (N, 22, 3) float32 axis-angle
+    ids: list[str]                            # (N,) pose ids
+    clip_ids: list[str]                       # (N,) source clip of each pose (splits never share clips)
+    augmented: np.ndarray                     # (N,) bool: mirrored/recombined/... (excluded from evaluation)
+    captions: dict[str, list[str]]            # pose id -> captions
+    pairs: list[tuple[str, str, list[str]]]   # (id A, id B, instructions turning A into B)
+    splits: dict[str, set[str]]               # split -> pose ids
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self):
+        self.index = {pose_id: i for i, pose_id in enumerate(self.ids)}
+
+    def pose(self, pose_id: str) -> np.ndarray:
+        return self.rotations[self.index[pose_id]]
+
+    def split_ids(self, split: str, include_augmented: bool = True) -> list[str]:
+        members = self.splits.get(split, set())
+        return [i for i in self.ids if i in members and (include_augmented or not self.augmented[self.index[i]])]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _first(record: dict, *keys):
+    for key in keys:
+        if key in record:
+            return record[key]
+    raise KeyError(f"none of {keys} in {sorted(record)}")
+
+
+def _texts(record: dict) -> list[str]:
+    value = _first(record, "captions", "instructions", "texts", "text", "caption", "instruction")
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _read_split(folder: Path, split: str) -> set[str] | None:
+    for path in (folder / "splits" / f"{split}.txt", folder / f"{split}.txt", folder / "splits" / f"{split}.json",
+                 folder / f"split_{split}.txt"):
+        if path.is_file():
+            text = path.read_text()
+            return set(json.loads(text)) if path.suffix == ".json" else set(text.split())
+    splits_json = folder / "splits.json"
+    if splits_json.is_file():
+        return set(json.loads(splits_json.read_text()).get(split, []))
+    return None
+
+
+def load_corpus(folder: str | Path) -> Corpus:
+    """Read a corpus folder: poses.npz, captions.jsonl, pairs.jsonl and split files. Split files may list pose
+    ids or clip ids."""
+    folder = Path(folder)
+    if not (folder / "poses.npz").is_file():
+        raise FileNotFoundError(f"{folder} has no poses.npz; build the corpus with `unipose data build`")
+    with np.load(folder / "poses.npz", allow_pickle=False) as npz:
+        rotations = np.asarray(npz["rotations"], np.float32).reshape(-1, 22, 3)
+        ids = [str(i) for i in (npz["ids"] if "ids" in npz else np.arange(len(rotations)))]
+        clip_key = next((k for k in ("clip_ids", "clips", "clip_id") if k in npz), None)
+        clips = [str(c) for c in npz[clip_key]] if clip_key else list(ids)
+        aug_key = next((k for k in ("augmented", "is_augmented") if k in npz), None)
+        augmented = np.asarray(npz[aug_key], bool) if aug_key else np.zeros(len(ids), bool)
+    captions: dict[str, list[str]] = {}
+    if (folder / "captions.jsonl").is_file():
+        for record in _read_jsonl(folder / "captions.jsonl"):
+            captions.setdefault(str(_first(record, "id", "pose_id", "pose")), []).extend(_texts(record))
+    pairs = []
+    if (folder / "pairs.jsonl").is_file():
+        for record in _read_jsonl(folder / "pairs.jsonl"):
+            pairs.append((str(_first(record, "a", "pose_a", "id_a", "source")),
+                          str(_first(record, "b", "pose_b", "id_b", "target")), _texts(record)))
+    splits = {}
+    for split in SPLITS:
+        members = _read_split(folder, split)
+        if members is None:
+            continue
+        if members and all(m.isdigit() for m in members) and not members & set(ids):
+            members = {ids[int(m)] for m in members}           # split files that list pose indices
+        splits[split] = {i for i, c in zip(ids, clips) if i in members or c in members}
+    if not splits:
+        splits = {"train": set(ids)}
+    return Corpus(rotations, ids, clips, augmented, captions, pairs, splits)
+
+
+def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False,
+                 max_items: int | None = None, seed: int = 0) -> list[dict]:
+    """Records of one task on one split. Evaluation: one record per pose (pair), non-augmented poses only,
+    all texts as references, at most max_items chosen at random with `seed`."""
+    members = set(corpus.split_ids(split, include_augmented=not evaluation))
+    records = []
+    if task in SINGLE_POSE_TASKS:
+        for pose_id in corpus.ids:
+            texts = corpus.captions.get(pose_id, [])
+            if pose_id not in members or not texts:
+                continue
+            pose = corpus.pose(pose_id)
+            chosen = texts[:1] if evaluation else texts
+            records += [{"task": task, "id": pose_id, "pose": pose, "text": t, "references": texts} for t in chosen]
+    elif task in PAIR_TASKS:
+        for a, b, texts in corpus.pairs:
+            if a not in members or b not in members or not texts or a not in corpus.index or b not in corpus.index:
+                continue
+            chosen = texts[:1] if evaluation else texts
+            records += [{"task": task, "id": f"{a}->{b}", "pose_a": corpus.pose(a), "pose_b": corpus.pose(b),
+                         "text": t, "references": texts} for t in chosen]
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    if max_items is not None and len(records) > max_items:
+        keep = np.sort(np.random.default_rng(seed).choice(len(records), max_items, replace=False))
+        records = [records[i] for i in keep]
+    return records
+
+
+def stage_datasets(corpus: Corpus, tasks: dict[str, float], split: str = "train") -> dict[str, list[dict]]:
+    """Task name -> training records, for the tasks with a positive weight."""
+    return {task: task_records(corpus, task, split) for task, weight in tasks.items() if weight > 0}

@@ -1,0 +1,164 @@
+"""One training stage on accelerate: task-mixed batches, gradient accumulation, mixed precision,
+periodic checkpoints with exact resume, tqdm with loss and tokens/s, JSONL + TensorBoard metrics.
+
+The loop knows nothing about UniPose: it takes a model whose trainable parameters already have
+requires_grad set, a `collate(records) -> batch dict` and a `loss_fn(model, batch) -> scalar loss`
+(or `(loss, {name: float})`, which also logs the parts).
+The same script runs on one CPU, one GPU or many GPUs under `accelerate launch`.
+"""
+import contextlib
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from training.stages.config import RunConfig, StageConfig
+from training.stages.logger import MetricsLog
+from training.stages.mixing import MixedTaskDataset, epoch_batches
+from training.stages.schedule import make_scheduler
+from training.stages.state import latest_checkpoint, load_training_state, prune_checkpoints, save_training_state
+
+DONE_JSON = "done.json"
+
+
+@dataclasses.dataclass
+class StageResult:
+    name: str
+    steps: int
+    losses: list[float]              # per optimizer step run in this call (after any resume)
+    first_loss: float | None
+    last_loss: float | None
+    tokens_per_s: float
+    resumed_from: int
+
+
+def to_device(batch, device):
+    if torch.is_tensor(batch):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch.to(device) if hasattr(batch, "to") else batch
+
+
+def count_tokens(batch) -> int:
+    """Non-padding tokens of a batch (attention_mask or `valid`), else its first tensor's batch size."""
+    if torch.is_tensor(getattr(batch, "valid", None)):
+        return int(batch.valid.sum())
+    if isinstance(batch, dict) and torch.is_tensor(batch.get("attention_mask")):
+        return int(batch["attention_mask"].sum())
+    if isinstance(batch, dict) and torch.is_tensor(batch.get("input_ids")):
+        return int(batch["input_ids"].numel())
+    first = next((v for v in (batch.values() if isinstance(batch, dict) else [batch]) if torch.is_tensor(v)), None)
+    return int(first.shape[0]) if first is not None else 0
+
+
+def total_steps(config: StageConfig, steps_per_epoch: int) -> int:
+    by_epochs = math.ceil(config.epochs * steps_per_epoch)
+    return min(by_epochs, config.max_steps) if config.max_steps else by_epochs
+
+
+def make_optimizer(model: torch.nn.Module, config: StageConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters for this stage")
+    return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+
+
+def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, model: torch.nn.Module,
+              dataset: MixedTaskDataset, collate: Callable, loss_fn: Callable, accelerator,
+              stop_after: int | None = None, resume: bool = True) -> StageResult:
+    """Train one stage into out_dir (checkpoints/, metrics.jsonl, tensorboard/). Resumes from the newest
+    checkpoint in out_dir when `resume`. `stop_after` ends the call after that optimizer step (tests,
+    time-boxed runs); a later call resumes."""
+    out_dir = Path(out_dir)
+    ckpt_dir = out_dir / "checkpoints"
+    world, rank = accelerator.num_processes, accelerator.process_index
+    micro_per_epoch = len(epoch_batches(dataset.epoch_order(0), config.batch_size, world, rank, config.grad_accum))
+    if micro_per_epoch == 0:
+        raise ValueError(f"{name}: {dataset.epoch_size()} samples per epoch is less than one batch of "
+                         f"{config.batch_size} x {world} processes x {config.grad_accum} accumulation steps")
+    steps_per_epoch = micro_per_epoch // config.grad_accum
+    n_steps = total_steps(config, steps_per_epoch)
+
+    optimizer = make_optimizer(model, config)
+    scheduler = make_scheduler(optimizer, n_steps, config.warmup_ratio, config.scheduler)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    step = 0
+    checkpoint = latest_checkpoint(ckpt_dir) if resume else None
+    if checkpoint is not None:
+        step = load_training_state(checkpoint, accelerator.unwrap_model(model), optimizer, scheduler)["step"]
+    resumed_from = step
+
+    log = MetricsLog(out_dir, resume_step=step, enabled=accelerator.is_main_process)
+    if accelerator.is_main_process:
+        (out_dir / "stage.json").write_text(json.dumps(
+            {"name": name, "config": dataclasses.asdict(config), "total_steps": n_steps,
+             "steps_per_epoch": steps_per_epoch, "task_sizes": dataset.counts(), "world_size": world}, indent=1))
+    bar = tqdm(total=n_steps, initial=step, desc=name, disable=not accelerator.is_local_main_process,
+               dynamic_ncols=True)
+    losses: list[float] = []
+    tokens_total, time_total = 0, 0.0
+    cached_epoch, batches = -1, []
+    model.train()
+    while step < n_steps and (stop_after is None or step < stop_after):
+        micro = step * config.grad_accum
+        epoch, position = divmod(micro, micro_per_epoch)
+        if epoch != cached_epoch:
+            batches = epoch_batches(dataset.epoch_order(epoch), config.batch_size, world, rank, config.grad_accum)
+            cached_epoch = epoch
+        started = time.perf_counter()
+        step_loss, step_tokens, extras = torch.zeros((), device=accelerator.device), 0, {}
+        for i, indices in enumerate(batches[position:position + config.grad_accum]):
+            batch = to_device(collate([dataset[int(j)] for j in indices]), accelerator.device)
+            step_tokens += count_tokens(batch)
+            last = i == config.grad_accum - 1
+            with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                with accelerator.autocast():
+                    loss = loss_fn(model, batch)
+                if isinstance(loss, tuple):  # (loss, {name: float}) logs the parts too
+                    loss, parts = loss
+                    for key, value in parts.items():
+                        extras[key] = extras.get(key, 0.0) + float(value) / config.grad_accum
+                accelerator.backward(loss / config.grad_accum)
+            step_loss += loss.detach().float() / config.grad_accum
+        if config.max_grad_norm:
+            accelerator.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        mean_loss = accelerator.reduce(step_loss, "mean").item()
+        tokens = int(accelerator.reduce(torch.tensor(step_tokens, device=accelerator.device), "sum").item())
+        elapsed = time.perf_counter() - started
+        tokens_total, time_total = tokens_total + tokens, time_total + elapsed
+        losses.append(mean_loss)
+        bar.update(1)
+        bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{tokens / max(elapsed, 1e-9):.0f}")
+        if step % run.log_every == 0 or step == n_steps:
+            log.log({"step": step, "epoch": step / steps_per_epoch, "loss": mean_loss, **extras,
+                     "lr": scheduler.get_last_lr()[0], "tokens": tokens, "tokens_per_s": tokens / max(elapsed, 1e-9),
+                     "time": time.time()})
+        if run.checkpoint_every and step % run.checkpoint_every == 0 and step < n_steps:
+            accelerator.wait_for_everyone()
+            if accelerator.is_main_process:
+                save_training_state(ckpt_dir / f"step-{step:07d}", accelerator.unwrap_model(model), optimizer,
+                                    scheduler, {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum,
+                                                "total_steps": n_steps})
+                prune_checkpoints(ckpt_dir, run.keep_checkpoints)
+    bar.close()
+    log.close()
+    accelerator.unwrap_model(model, keep_fp32_wrapper=False)  # drops accelerate's autocast forward wrapper
+    result = StageResult(name=name, steps=step, losses=losses, first_loss=losses[0] if losses else None,
+                         last_loss=losses[-1] if losses else None,
+                         tokens_per_s=tokens_total / time_total if time_total else 0.0, resumed_from=resumed_from)
+    if step >= n_steps and accelerator.is_main_process:
+        (out_dir / DONE_JSON).write_text(json.dumps(dataclasses.asdict(result) | {"losses": None}, indent=1))
+    return result

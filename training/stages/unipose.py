@@ -1,0 +1,107 @@
+"""UniPose-specific glue for the stage loop: building the model, choosing what trains in each stage,
+turning task records into training samples and the loss.
+
+Trainable groups: "lora" (peft LoRA matrices), "pose_embeddings" (the added vocabulary rows, trained
+through peft's trainable_token_indices: pose codes, start/end, pose queries, image slot), "projector"
+(the visual processor's mlp2x_gelu). Everything else stays frozen.
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+
+from backend.model.tasks import TASKS
+
+_GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
+
+
+def image_source(size: int):
+    """pose (22, 3) -> PIL image: the capsule-body rendering (front view) stands in for a photo."""
+    from backend.render import render_pose
+
+    def make(pose: np.ndarray):
+        return render_pose(pose, size=size, views=("front",))
+
+    return make
+
+
+def record_inputs(record: dict, make_image) -> dict:
+    """A task record (training.datasets) -> keyword arguments of UniPose.build_sample / run, plus target."""
+    task = record["task"]
+    if task in ("text_to_pose",):
+        return {"text": record["text"], "target": record["pose"]}
+    if task == "pose_to_text":
+        return {"poses": [record["pose"]], "target": record["text"]}
+    if task == "image_to_text":
+        return {"images": [make_image(record["pose"])], "target": record["text"]}
+    if task == "image_to_pose":
+        return {"images": [make_image(record["pose"])], "target": record["pose"]}
+    if task == "pose_diff":
+        return {"poses": [record["pose_a"], record["pose_b"]], "target": record["text"]}
+    if task == "image_diff":
+        return {"images": [make_image(record["pose_a"]), make_image(record["pose_b"])], "target": record["text"]}
+    if task == "edit_pose":
+        return {"text": record["text"], "poses": [record["pose_a"]], "target": record["pose_b"]}
+    raise ValueError(f"unknown task {task!r}")
+
+
+def needs_vision(tasks) -> bool:
+    return any(TASKS[t].num_images > 0 for t in tasks)
+
+
+def build_unipose(model_cfg: dict, tokenizer_dir: Path, work_dir: Path, texts: list[str], seed: int = 0):
+    """A fresh UniPose for the config's `model` section, on top of the stage-0 tokenizer."""
+    from backend.model.unipose import LoraSettings, UniPose
+    from backend.tokenizer import PoseTokenizer
+
+    backbone = model_cfg["backbone"]
+    if backbone == "tiny":
+        from training.stages.tiny_backbone import build_tiny_backbone
+        folder = build_tiny_backbone(Path(work_dir) / "backbone", texts, model_cfg.get("backbone_config", {}), seed)
+        # A relative path makes save_pretrained copy the random LM into the checkpoint (self-contained).
+        backbone = os.path.relpath(folder)
+    pose_tokenizer = PoseTokenizer.from_pretrained(tokenizer_dir)
+    vision = None
+    if model_cfg.get("visual"):
+        from backend.model.backbone import resolve_backbone
+        from backend.vision import VisualProcessor
+        from transformers import AutoConfig
+        hidden = AutoConfig.from_pretrained(resolve_backbone(backbone)).hidden_size
+        vision = VisualProcessor.from_config({**model_cfg["visual"], "hidden_size": hidden})
+    model = UniPose.from_backbone(backbone, pose_tokenizer, vision=vision,
+                                  attn_implementation=model_cfg.get("attn_implementation", "sdpa"), seed=seed)
+    lora = model_cfg.get("lora") or {}
+    model.add_lora(LoraSettings(**lora))
+    return model
+
+
+def set_trainable(model, groups) -> int:
+    """Freeze everything, then unfreeze the named groups; returns the number of trainable parameters."""
+    model.requires_grad_(False)
+    for name, param in model.llm.named_parameters():
+        if any(marker in name for g in groups for marker in _GROUP_MARKERS.get(g, ())):
+            param.requires_grad_(True)
+    if "projector" in groups:
+        if model.vision is None:
+            raise ValueError("the projector group needs a model with a visual processor")
+        model.vision.projector.requires_grad_(True)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def make_collate(model, make_image, max_length: int | None = None):
+    """records -> Batch. Template choice uses Python's global `random` (part of the resumable RNG state)."""
+
+    def collate(records):
+        samples = [model.build_sample(r["task"], **record_inputs(r, make_image)) for r in records]
+        if max_length:
+            samples = [s for s in samples if len(s) <= max_length] or samples[:1]
+        return model.collate(samples)
+
+    return collate
+
+
+def unipose_loss(model, batch):
+    """Total loss, with the text (next-token) and pose-query parts logged; a part absent from the batch is nan."""
+    out = model(batch)
+    parts = {"text_loss": float(out.text_loss), "pose_loss": float(out.pose_loss)}
+    return out.loss, {k: v for k, v in parts.items() if np.isfinite(v)}

@@ -1,0 +1,270 @@
+"""Stage 0: train and evaluate the pose tokenizer (VQ-VAE).
+
+    python -m training.tokenizer_stage --config training/configs/tokenizer_default.yaml
+
+Runs resume from the newest checkpoint in `train.run_dir` (pass --fresh to start over). The run folder
+gets `metrics.jsonl` (losses, codebook usage, perplexity, validation errors), `checkpoints/step-N/`
+(weights, optimizer and RNG state as safetensors + JSON, and the tokenizer itself under `tokenizer/`),
+and at the end `eval/` (held-out metrics as JSON, a picture of the worst reconstructions). The trained
+tokenizer is also written to `train.export_dir` when set.
+"""
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from safetensors.torch import load_file
+from tqdm import tqdm
+
+from backend.body.rotations_torch import axis_angle_to_rotmat, rotmat_to_rot6d
+from backend.paths import REPO_ROOT
+from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
+from backend.tokenizer.augment import AugmentConfig, augment_batch
+from backend.tokenizer.config import WEIGHTS_NAME
+from backend.tokenizer.evaluation import TokenizerEvaluation, draw_worst_cases, evaluate_tokenizer
+from backend.tokenizer.losses import LossWeights, VertexFunction, tokenizer_losses
+from training.stages.logger import MetricsLog
+from training.stages.schedule import make_scheduler
+from training.stages.state import latest_checkpoint, load_training_state, prune_checkpoints, save_training_state
+
+TOKENIZER_SUBDIR = "tokenizer"
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    poses: str  # corpus npz: `rotations` (N, 22, 3) axis-angle and `split` (N,) split names
+    train_split: str = "train"
+    val_split: str = "val"
+    test_split: str = "test"  # held out: used only by the final evaluation
+    amass_fixture: str | None = None  # AMASS motion for the round-trip check (never trained on)
+    val_size: int = 2000  # poses of the validation split used by periodic validation
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    run_dir: str
+    max_steps: int
+    batch_size: int = 256
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.02
+    scheduler: str = "cosine"
+    max_grad_norm: float = 1.0
+    log_every: int = 50
+    val_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    seed: int = 0
+    num_threads: int = 2
+    device: str = "cpu"
+    export_dir: str | None = None  # where the final tokenizer is saved (config.json + model.safetensors)
+    smpl_model_dir: str | None = None  # real SMPL model files enable the vertex loss
+    worst_cases: int = 8  # poses drawn in eval/worst_cases.png
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerStageConfig:
+    model: PoseTokenizerConfig
+    loss: LossWeights
+    augment: AugmentConfig
+    data: DataConfig
+    train: TrainConfig
+
+
+def _section(cls, values: dict | None, name: str):
+    values = dict(values or {})
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"unknown keys in '{name}': {sorted(unknown)}")
+    for key, value in values.items():
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    return cls(**values)
+
+
+def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> TokenizerStageConfig:
+    """YAML file -> config; `overrides` maps a section to replaced keys (e.g. {"train": {"max_steps": 10}})."""
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    unknown = set(raw) - {"model", "loss", "augment", "data", "train"}
+    if unknown:
+        raise ValueError(f"unknown sections in {path}: {sorted(unknown)}")
+    for section, values in (overrides or {}).items():
+        raw[section] = {**(raw.get(section) or {}), **values}
+    return TokenizerStageConfig(
+        model=PoseTokenizerConfig.from_dict(raw.get("model") or {}),
+        loss=_section(LossWeights, raw.get("loss"), "loss"),
+        augment=_section(AugmentConfig, raw.get("augment"), "augment"),
+        data=_section(DataConfig, raw.get("data"), "data"),
+        train=_section(TrainConfig, raw.get("train"), "train"),
+    )
+
+
+def _path(path: str) -> Path:
+    """Config paths are relative to the repository root."""
+    return Path(path) if Path(path).is_absolute() else REPO_ROOT / path
+
+
+def load_split(poses: str, split: str) -> np.ndarray:
+    """Axis-angle poses (n, 22, 3) float32 of one split of a corpus npz."""
+    with np.load(_path(poses), allow_pickle=False) as npz:
+        rotations = np.asarray(npz["rotations"], dtype=np.float32)
+        chosen = np.asarray(npz["split"]) == split
+    if not chosen.any():
+        raise ValueError(f"{poses}: no poses in split {split!r}")
+    return rotations[chosen]
+
+
+def _vertex_function(smpl_model_dir: str | None, device: str) -> VertexFunction | None:
+    if smpl_model_dir is None:
+        return None
+    from backend.body.smpl_model import load_smpl_vertex_function
+
+    return load_smpl_vertex_function(_path(smpl_model_dir), device=device)
+
+
+def _codebook_stats(tokenizer: PoseTokenizer) -> dict[str, float]:
+    codebook = tokenizer.codebook
+    return {"codes_alive": int((codebook.cluster_size > codebook.dead_threshold).sum())}
+
+
+def _validate(tokenizer: PoseTokenizer, poses: np.ndarray) -> dict[str, float]:
+    result = evaluate_tokenizer(tokenizer, poses)
+    return {"val_mpjpe_mm": result.mpjpe_mm, "val_pa_mpjpe_mm": result.pa_mpjpe_mm, "val_codes_used": result.codes_used}
+
+
+def _save_checkpoint(run_dir: Path, step: int, tokenizer, optimizer, scheduler, keep: int) -> None:
+    folder = run_dir / "checkpoints" / f"step-{step}"
+    save_training_state(folder, tokenizer, optimizer, scheduler, {"step": step})
+    tokenizer.save_pretrained(folder / TOKENIZER_SUBDIR)  # also holds the codebook buffers
+    prune_checkpoints(run_dir / "checkpoints", keep)
+
+
+def _resume(run_dir: Path, tokenizer, optimizer, scheduler) -> int:
+    folder = latest_checkpoint(run_dir / "checkpoints")
+    if folder is None or not (folder / TOKENIZER_SUBDIR / WEIGHTS_NAME).is_file():
+        return 0
+    # Buffers first (codebook), without building a model: that would consume the restored RNG.
+    tokenizer.load_state_dict(load_file(str(folder / TOKENIZER_SUBDIR / WEIGHTS_NAME)))
+    progress = load_training_state(folder, tokenizer, optimizer, scheduler)
+    return int(progress["step"])
+
+
+def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool = True) -> PoseTokenizer:
+    """Trains (or resumes) a tokenizer as configured; returns it in eval mode."""
+    tc = config.train
+    torch.set_num_threads(tc.num_threads)
+    torch.manual_seed(tc.seed)
+    np.random.seed(tc.seed)
+    run_dir = _path(tc.run_dir)
+    device = torch.device(tc.device)
+
+    train_rotmats = axis_angle_to_rotmat(torch.from_numpy(load_split(config.data.poses, config.data.train_split))).to(device)
+    val_poses = load_split(config.data.poses, config.data.val_split)[: config.data.val_size]
+
+    tokenizer = PoseTokenizer(config.model).to(device)
+    optimizer = torch.optim.AdamW(tokenizer.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    scheduler = make_scheduler(optimizer, tc.max_steps, tc.warmup_ratio, tc.scheduler)
+    start = 0 if fresh else _resume(run_dir, tokenizer, optimizer, scheduler)
+    log = MetricsLog(run_dir, resume_step=start, tensorboard=False)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))
+    vertex_fn = _vertex_function(tc.smpl_model_dir, tc.device)
+
+    tokenizer.train()
+    sums: dict[str, float] = {}
+    progress = tqdm(range(start, tc.max_steps), initial=start, total=tc.max_steps, disable=not show_progress, desc="tokenizer")
+    last_time = time.time()
+    for step in progress:
+        batch = train_rotmats[torch.randint(len(train_rotmats), (tc.batch_size,))]  # (B, 22, 3, 3)
+        noisy, target = augment_batch(batch, config.augment, step)
+        output = tokenizer(rotmat_to_rot6d(noisy))
+        losses = tokenizer_losses(output, target, config.loss, vertex_fn)
+        optimizer.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(tokenizer.parameters(), tc.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        for key, value in {**losses, "perplexity": output.perplexity}.items():
+            sums[key] = sums.get(key, 0.0) + float(value.detach())
+        done = step + 1
+        if done % tc.log_every == 0 or done == tc.max_steps:
+            count = (done - 1) % tc.log_every + 1
+            record = {"step": done, **{k: v / count for k, v in sums.items()}, **_codebook_stats(tokenizer),
+                      "lr": scheduler.get_last_lr()[0], "noise_std": config.augment.noise_std(step),
+                      "seconds_per_step": (time.time() - last_time) / count}
+            sums, last_time = {}, time.time()
+            if done % tc.val_every == 0 or done == tc.max_steps:
+                tokenizer.eval()
+                record.update(_validate(tokenizer, val_poses))
+                tokenizer.train()
+            log.log(record)
+            progress.set_postfix({k: f"{record[k]:.3g}" for k in ("total", "perplexity", "codes_alive", "val_mpjpe_mm") if k in record})
+        if done % tc.checkpoint_every == 0 or done == tc.max_steps:
+            _save_checkpoint(run_dir, done, tokenizer, optimizer, scheduler, tc.keep_checkpoints)
+    log.close()
+    tokenizer.eval()
+    if tc.export_dir:
+        tokenizer.save_pretrained(_path(tc.export_dir))
+    return tokenizer
+
+
+def _as_plain(config: TokenizerStageConfig) -> dict:
+    return {name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(getattr(config, name)).items()}
+            for name in ("model", "loss", "augment", "data", "train")}
+
+
+def evaluate_stage(config: TokenizerStageConfig, tokenizer: PoseTokenizer) -> dict:
+    """Held-out (test split) metrics, the AMASS round trip and a worst-case picture, written to run_dir/eval."""
+    out_dir = _path(config.train.run_dir) / "eval"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    test_poses = load_split(config.data.poses, config.data.test_split)
+    result = evaluate_tokenizer(tokenizer, test_poses)
+    report = {"split": "test", "num_poses": len(test_poses), **result.summary()}
+    if config.data.amass_fixture and _path(config.data.amass_fixture).is_file():
+        for heading, name in ((True, "amass_round_trip"), (False, "amass_round_trip_heading_removed")):
+            result = amass_round_trip(tokenizer, _path(config.data.amass_fixture), keep_heading=heading)
+            report[name] = {k: v for k, v in result.summary().items() if k != "per_joint_mm"}
+    (out_dir / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    draw_worst_cases(test_poses, result, config.train.worst_cases, out_dir / "worst_cases.png")
+    return report
+
+
+def amass_round_trip(tokenizer: PoseTokenizer, path: Path, keep_heading: bool = True) -> TokenizerEvaluation:
+    """Tokenizer round trip of an AMASS motion, its Z-up global orientation moved to the SMPL frame.
+
+    keep_heading=False turns every pose to face +Z first, as the corpus stores its poses.
+    """
+    from backend.posefile import load_amass_npz, z_up_to_y_up
+    from training.data.corpus import remove_heading
+
+    rotations, _ = z_up_to_y_up(load_amass_npz(path).rotations)
+    if not keep_heading:
+        rotations = remove_heading(rotations)
+    return evaluate_tokenizer(tokenizer, rotations.astype(np.float32))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="YAML file (training/configs/tokenizer_*.yaml)")
+    parser.add_argument("--fresh", action="store_true", help="ignore existing checkpoints in the run folder")
+    parser.add_argument("--max-steps", type=int, help="override train.max_steps")
+    parser.add_argument("--eval-only", action="store_true", help="evaluate the exported tokenizer, no training")
+    args = parser.parse_args(argv)
+    overrides = {"train": {"max_steps": args.max_steps}} if args.max_steps else None
+    config = load_config(args.config, overrides)
+    if args.eval_only:
+        tokenizer = PoseTokenizer.from_pretrained(_path(config.train.export_dir or ""))
+    else:
+        tokenizer = train(config, fresh=args.fresh)
+    report = evaluate_stage(config, tokenizer)
+    print(json.dumps({k: v for k, v in report.items() if k != "per_joint_mm"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

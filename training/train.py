@@ -1,0 +1,163 @@
+"""Train UniPose end to end: stage 0 (pose tokenizer) and stages 1-3 (LLM), ending in a servable checkpoint.
+
+    python -m training.train --config training/configs/tiny.yaml --out runs/tiny
+    accelerate launch -m training.train --config training/configs/default.yaml --out runs/default
+
+Every stage writes to OUT/stageK/ (metrics.jsonl, tensorboard/, checkpoints/, final/, done.json). Rerunning
+the command resumes: finished stages are skipped and an interrupted stage continues from its newest
+checkpoint with the same optimizer, scheduler, data position and RNG state. OUT/checkpoint/ is the servable
+model (`unipose --checkpoint OUT/checkpoint ...`, `python -m training.evaluate OUT/checkpoint`).
+"""
+import argparse
+import dataclasses
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.stages.config import STAGE_NAMES, TrainConfig, config_to_dict, load_config
+
+CHECKPOINT_DIR = "checkpoint"
+TOKENIZER_DIR = "tokenizer"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def make_accelerator(config: TrainConfig):
+    from accelerate import Accelerator
+    precision = config.run.mixed_precision
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    return Accelerator(mixed_precision=precision)
+
+
+def corpus_split_files(corpus_dir: Path) -> dict[str, str]:
+    return {f"{s}_split": str((corpus_dir / "splits" / f"{s}.txt").resolve()) for s in ("train", "val", "test")}
+
+
+def run_stage0(config: TrainConfig, corpus_dir: Path, out: Path, log=print) -> Path:
+    """Train (or reuse) the pose tokenizer; returns its folder OUT/tokenizer."""
+    target = out / TOKENIZER_DIR
+    if (target / "config.json").is_file():
+        return target
+    given = config.tokenizer.get("checkpoint")
+    if given:
+        shutil.copytree(given, target)
+        return target
+    from training import tokenizer_stage
+    overrides = {"data": {"poses": str((corpus_dir / "poses.npz").resolve()), **corpus_split_files(corpus_dir)},
+                 "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve())}}
+    if config.tokenizer.get("max_steps"):
+        overrides["train"]["max_steps"] = int(config.tokenizer["max_steps"])
+    tok_config = tokenizer_stage.load_config(config.tokenizer["config"], overrides)
+    log(f"stage0: pose tokenizer, {tok_config.train.max_steps} steps")
+    tokenizer = tokenizer_stage.train(tok_config)
+    report = tokenizer_stage.evaluate_stage(tok_config, tokenizer)
+    log(f"stage0: held-out MPJPE {report.get('mpjpe_mm', float('nan')):.1f} mm")
+    return target
+
+
+def _stage_texts(corpus) -> list[str]:
+    return [t for texts in corpus.captions.values() for t in texts] + [t for *_, texts in corpus.pairs for t in texts]
+
+
+def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None, stop_after: int | None = None,
+              log=print) -> dict:
+    """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json)."""
+    from training.datasets import load_corpus, stage_datasets
+    from training.stages.loop import DONE_JSON, run_stage
+    from training.stages.mixing import MixedTaskDataset
+    from training.stages.unipose import build_unipose, image_source, make_collate, set_trainable, unipose_loss
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if config.run.num_threads:
+        torch.set_num_threads(config.run.num_threads)
+    seed_everything(config.run.seed)
+    corpus_dir = Path(corpus_dir or config.corpus)
+    (out / "config.json").write_text(json.dumps(config_to_dict(config), indent=1))
+    corpus = load_corpus(corpus_dir)
+    accelerator = make_accelerator(config)
+    wanted = stages or ["stage0", *config.stages]
+    summary = {"config": config.name, "corpus": str(corpus_dir), "stages": {}}
+
+    tokenizer_dir = run_stage0(config, corpus_dir, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
+    summary["stages"]["stage0"] = _read_json(out / "stage0" / "eval" / "eval.json")
+    make_image = image_source(int(config.model.get("image_size", 224)))
+    model, previous = None, None
+    for name in STAGE_NAMES:
+        if name not in config.stages or name not in wanted:
+            continue
+        stage = config.stages[name]
+        stage_dir = out / name
+        if (stage_dir / DONE_JSON).is_file() and (stage_dir / "final").is_dir():
+            previous, model = stage_dir / "final", None
+            summary["stages"][name] = _read_json(stage_dir / DONE_JSON)
+            continue
+        if model is None:
+            model = _load_or_build(config, previous, tokenizer_dir, out, _stage_texts(corpus))
+        count = set_trainable(model, stage.trainable)
+        data = MixedTaskDataset(stage_datasets(corpus, stage.tasks), stage.tasks, seed=config.run.seed)
+        log(f"{name}: {count:,} trainable parameters, tasks {data.counts()}")
+        seed_everything(config.run.seed + STAGE_NAMES.index(name) + 1)
+        result = run_stage(name, stage, config.run, stage_dir, model, data,
+                           make_collate(model, make_image, config.run.max_length), unipose_loss, accelerator,
+                           stop_after=stop_after)
+        summary["stages"][name] = {k: v for k, v in dataclasses.asdict(result).items() if k != "losses"}
+        if not (stage_dir / DONE_JSON).is_file():
+            log(f"{name}: stopped at step {result.steps}; rerun the command to resume")
+            break
+        if accelerator.is_main_process:
+            model.save_pretrained(stage_dir / "final")
+        previous = stage_dir / "final"
+        log(f"{name}: loss {result.first_loss:.3f} -> {result.last_loss:.3f}, {result.tokens_per_s:.0f} tokens/s")
+    else:
+        if previous is not None and accelerator.is_main_process:
+            shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+            shutil.copytree(previous, out / CHECKPOINT_DIR)
+            summary["checkpoint"] = str(out / CHECKPOINT_DIR)
+    if accelerator.is_main_process:
+        (out / "train_summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    return summary
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _load_or_build(config: TrainConfig, previous: Path | None, tokenizer_dir: Path, out: Path, texts: list[str]):
+    if previous is not None:
+        from backend.model.unipose import UniPose
+        return UniPose.from_pretrained(previous, trainable=True, merge_lora=False)
+    from training.stages.unipose import build_unipose
+    return build_unipose(config.model, tokenizer_dir, out, texts, seed=config.run.seed)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True, help="training/configs/{tiny,default,paper}.yaml")
+    parser.add_argument("--out", required=True, help="run folder (resumed when it exists)")
+    parser.add_argument("--corpus", help="corpus folder (default: the config's `corpus`)")
+    parser.add_argument("--stages", help="comma-separated subset, e.g. stage0,stage1")
+    parser.add_argument("--stop-after", type=int, help="stop each stage after this optimizer step (resume later)")
+    parser.add_argument("--evaluate", action="store_true", help="run training.evaluate on the final checkpoint")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    summary = train_all(config, Path(args.out), args.corpus, args.stages.split(",") if args.stages else None,
+                        args.stop_after)
+    if args.evaluate and summary.get("checkpoint"):
+        from training.evaluate import evaluate_checkpoint
+        evaluate_checkpoint(Path(summary["checkpoint"]), config, Path(args.out) / "eval",
+                            corpus_dir=args.corpus, run_dir=Path(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
