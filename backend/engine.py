@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from backend.body.skeleton import NUM_POSE_JOINTS
-from backend.posefile import PoseFileError, pose_from_dict
+from backend.posefile import Pose, PoseFileError, pose_from_dict
 
 Progress = Callable[[str, float], None]  # (stage, fraction in [0, 1])
 
@@ -265,10 +265,13 @@ class UniPoseEngine:
             raise ModelError(f"{task} failed: {type(error).__name__}: {error}") from error
 
     def _poses(self, task: str, sampling: Sampling, **inputs) -> list[np.ndarray]:
-        poses = [np.asarray(pose, dtype=np.float32) for pose in (self._run(task, sampling, **inputs).poses or [])]
-        if not poses or any(p.shape != (NUM_POSE_JOINTS, 3) or not np.isfinite(p).all() for p in poses):
-            raise ModelError(f"{task}: the model produced no valid pose")
-        return poses
+        poses = list(self._run(task, sampling, **inputs).poses or [])
+        if not poses:
+            raise ModelError(f"{task}: the model produced no pose")
+        try:
+            return [Pose(np.asarray(pose, dtype=np.float64)).rotations.astype(np.float32) for pose in poses]
+        except (PoseFileError, ValueError, TypeError) as error:
+            raise ModelError(f"{task}: the model produced an invalid pose: {error}") from None
 
     def _text(self, task: str, sampling: Sampling, **inputs) -> str:
         if sampling.num_samples != 1:

@@ -32,7 +32,7 @@ class PoseFileError(ValueError):
     """An invalid pose file or pose dict; the message names the problem."""
 
 
-@dataclass
+@dataclass(eq=False)  # arrays have no single truth value; compare fields explicitly
 class Pose:
     """One body pose in the SMPL frame.
 

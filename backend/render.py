@@ -205,26 +205,79 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 @dataclass
-class _Body:
-    ends: np.ndarray  # (C, 2, 3) capsule ends in the SMPL frame (after the yaw turn)
+class _CapsuleBody:
+    """The project skeleton as capsules. ends (C, 2, 3) in the SMPL frame (after the yaw turn)."""
+
+    ends: np.ndarray
     radii: np.ndarray  # (C, 2)
     colours: np.ndarray  # (C, 3)
 
+    def __post_init__(self) -> None:
+        self.centres, self.sphere_radii, self.owner = sweep_spheres(self.ends, self.radii)
 
-def _make_body(axis_angle: np.ndarray, yaw: float, ghost: bool = False) -> _Body:
+    def extent_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points (P, 3) and radii (P,) that bound the body, for framing."""
+        return self.centres, self.sphere_radii
+
+    def draw(self, to_screen, scale: float, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """-> rgb (s, s, 3) float and coverage mask (s, s)."""
+        depth, capsule = _rasterize(to_screen(self.centres), self.sphere_radii * scale, self.owner, s, s)
+        normal = _capsule_normals(depth, capsule, to_screen(self.ends))
+        return _shade(depth, capsule, normal, self.colours, edge_jump=0.045 * scale)
+
+
+@dataclass
+class _MeshBody:
+    """A posed body mesh (e.g. SMPL): vertices (V, 3) after the yaw turn, faces (F, 3), colours (F, 3)."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    colours: np.ndarray
+
+    def extent_points(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.vertices, np.zeros(len(self.vertices))
+
+    def draw(self, to_screen, scale: float, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Painter's algorithm with flat shading (far triangles first)."""
+        tri = to_screen(self.vertices)[self.faces]  # (F, 3 corners, 3): x, y down, depth
+        cam = tri * [1.0, -1.0, 1.0]  # y up for normals
+        normal = np.cross(cam[:, 1] - cam[:, 0], cam[:, 2] - cam[:, 0])  # (F, 3)
+        normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-12)
+        normal *= np.where(normal[:, 2:] < 0, -1.0, 1.0)  # the side we see, whatever the winding
+        shade = self.colours * (0.42 + 0.58 * np.clip(normal @ _LIGHT, 0.0, 1.0))[:, None]
+        image = Image.new("RGB", (s, s), BACKGROUND)
+        mask = Image.new("L", (s, s), 0)
+        draw, draw_mask = ImageDraw.Draw(image), ImageDraw.Draw(mask)
+        for f in np.argsort(tri[:, :, 2].mean(1)):
+            corners = [tuple(c) for c in tri[f, :, :2]]
+            draw.polygon(corners, fill=tuple(int(v) for v in shade[f]))
+            draw_mask.polygon(corners, fill=255)
+        return np.asarray(image, dtype=np.float64), np.asarray(mask) > 0
+
+
+def _capsule_body(axis_angle: np.ndarray, yaw: float, ghost: bool = False) -> _CapsuleBody:
     ends, radii, parts = body_capsules(axis_angle, yaw)
     colours = np.array([COLOURS["ghost" if ghost else p] for p in parts], dtype=np.float64)
-    return _Body(ends, radii, colours)
+    return _CapsuleBody(ends, radii, colours)
 
 
-def _render_views(bodies: list[_Body], size: int, views: tuple[str, ...], ghost_alpha: float) -> list[Image.Image]:
+def _mesh_body(axis_angle: np.ndarray, yaw: float, body_model, ghost: bool = False) -> _MeshBody:
+    """Pose a `backend.body.smpl_model.SmplBodyModel`; faces take the colour of their main joint's side."""
+    vertices = np.asarray(body_model.forward(axis_angle).vertices, dtype=np.float64)  # (V, 3)
+    vertices = vertices @ _yaw_rotation(yaw).T
+    sides = body_model.vertex_sides()[body_model.faces[:, 0]]  # (F,) in {"left", "right", "center"}
+    colours = np.array([COLOURS["ghost" if ghost else side] for side in sides], dtype=np.float64)
+    return _MeshBody(vertices, body_model.faces, colours)
+
+
+def _render_views(bodies: list, size: int, views: tuple[str, ...], ghost_alpha: float) -> list[Image.Image]:
     """Panels (size x size) of the same scene from each view; bodies[0] solid, the rest as ghosts."""
     s = size * SUPERSAMPLE
     margin, floor_band = 0.05 * s, 0.09 * s
-    sweeps = [sweep_spheres(b.ends, b.radii) for b in bodies]
     # one scale and ground for all views and bodies
-    all_c = np.concatenate([c for c, _, _ in sweeps])
-    all_r = np.concatenate([r for _, r, _ in sweeps])
+    bounds = [b.extent_points() for b in bodies]
+    all_c = np.concatenate([c for c, _ in bounds])
+    all_r = np.concatenate([r for _, r in bounds])
     ground = float(np.min(all_c[:, 1] - all_r))
     extents = [float(np.max(all_c[:, 1] + all_r)) - ground]
     for view in views:
@@ -248,10 +301,7 @@ def _render_views(bodies: list[_Body], size: int, views: tuple[str, ...], ghost_
         rgb[:] = BACKGROUND
         rgb[np.arange(s) > ground_px] = 0.93 * np.array(BACKGROUND)
         for k in reversed(range(len(bodies))):  # ghosts first, the solid body last
-            body, (centres, radii, owner) = bodies[k], sweeps[k]
-            depth, capsule = _rasterize(to_screen(centres), radii * scale, owner, s, s)
-            normal = _capsule_normals(depth, capsule, to_screen(body.ends))
-            colour, mask = _shade(depth, capsule, normal, body.colours, edge_jump=0.045 * scale)
+            colour, mask = bodies[k].draw(to_screen, scale, s)
             alpha = 1.0 if k == 0 else ghost_alpha
             rgb[mask] = (1 - alpha) * rgb[mask] + alpha * colour[mask]
         image = Image.fromarray(rgb.astype(np.uint8))
@@ -304,15 +354,17 @@ def render_pose(
     size: int = 320,
     views: tuple[str, ...] = ("front", "side"),
     face_viewer: bool = True,
+    body_model=None,
 ) -> Image.Image:
     """Picture of one pose: a `size` x `size` panel per view, side by side, under an optional title.
 
     axis_angle: (22, 3) SMPL pose. face_viewer turns the body about the vertical so that it faces the
     front camera (global orientation otherwise kept: a body lying down still lies down).
+    body_model: optional `SmplBodyModel`; its mesh is drawn instead of the capsule body.
     """
     aa = np.asarray(axis_angle, dtype=np.float64).reshape(22, 3)
     yaw = facing_yaw(aa) if face_viewer else 0.0
-    body = _make_body(aa, yaw)
+    body = _capsule_body(aa, yaw) if body_model is None else _mesh_body(aa, yaw, body_model)
     return _compose(_render_views([body], size, views, 1.0), size, title, _LEGEND)
 
 
@@ -328,7 +380,7 @@ def render_overlay(
     ref = np.asarray(reference, dtype=np.float64).reshape(22, 3)
     cand = np.asarray(candidate, dtype=np.float64).reshape(22, 3)
     yaw = facing_yaw(ref)
-    bodies = [_make_body(cand, yaw), _make_body(ref, yaw, ghost=True)]
+    bodies = [_capsule_body(cand, yaw), _capsule_body(ref, yaw, ghost=True)]
     legend = [(labels[1] + ": left", COLOURS["left"]), ("right", COLOURS["right"]), (labels[0], COLOURS["ghost"])]
     return _compose(_render_views(bodies, size, views, 0.45), size, title, legend)
 

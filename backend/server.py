@@ -315,5 +315,8 @@ def run_stdio(load: Callable[[Callable[[str, float], None]], UniPoseEngine], che
 
 def main(checkpoint: str | Path, device: str = "auto") -> int:
     """`unipose serve`: load the UniPose checkpoint and serve it."""
-    log.info("loading %s on %s", checkpoint, device)
-    return run_stdio(lambda progress: UniPoseEngine.load(checkpoint, device, progress), str(checkpoint), device)
+    def load(progress: Callable[[str, float], None]) -> UniPoseEngine:
+        log.info("loading %s (device: %s)", checkpoint, device)
+        return UniPoseEngine.load(checkpoint, device, progress)
+
+    return run_stdio(load, str(checkpoint), device)

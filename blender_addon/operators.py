@@ -4,7 +4,7 @@ import os
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty
 
-from . import jobs, posedata, rig
+from . import jobs, posedata, preferences, rig, smplmesh
 from .client import BackendError
 
 
@@ -72,7 +72,7 @@ class UNIPOSE_OT_cancel(bpy.types.Operator):
 class UNIPOSE_OT_add_smpl_rig(bpy.types.Operator):
     bl_idname = "unipose.add_smpl_rig"
     bl_label = "Add SMPL Rig"
-    bl_description = "Add a 24-bone SMPL armature with a simple body at the 3D cursor"
+    bl_description = "Add a 24-bone SMPL armature with a body at the 3D cursor (the SMPL mesh if its folder is set)"
     bl_options = {"REGISTER", "UNDO"}
 
     style: EnumProperty(name="Bone Names", items=(
@@ -82,7 +82,11 @@ class UNIPOSE_OT_add_smpl_rig(bpy.types.Operator):
     with_body: BoolProperty(name="Body", default=True, description="Add a capsule body skinned to the rig")
 
     def execute(self, context):
-        ob = rig.create_smpl_rig(context, style=self.style, with_body=self.with_body)
+        smpl_dir = bpy.path.abspath(preferences.get(context).smpl_dir) if preferences.get(context).smpl_dir else ""
+        try:
+            ob = rig.create_smpl_rig(context, style=self.style, with_body=self.with_body, smpl_dir=smpl_dir)
+        except smplmesh.SmplFileError as error:
+            return _report_failure(self, error)
         context.scene.unipose.target = ob
         return {"FINISHED"}
 

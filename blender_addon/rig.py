@@ -6,11 +6,10 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
-from . import capsules, rigmap
+from . import capsules, rigmap, smplmesh
 from .body import rotations, skeleton
 
-# Blender's Z-up armature space from the SMPL frame: (x, y, z)_smpl -> (x, -z, y)_blender.
-SMPL_TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+SMPL_TO_BLENDER = rigmap.SMPL_TO_BLENDER
 LEAF_OFFSETS = {"head": (0.0, 0.14, 0.0), "left_foot": (0.0, 0.0, 0.08), "right_foot": (0.0, 0.0, 0.08),
                 "left_hand": (0.08, 0.0, 0.0), "right_hand": (-0.08, 0.0, 0.0)}
 MAIN_CHILD = {"pelvis": "spine1", "spine3": "neck"}  # bones with several children point at this one
@@ -164,22 +163,32 @@ def smpl_bone_tails(rest_joints: np.ndarray) -> np.ndarray:
     return tails
 
 
-def create_smpl_rig(context, name: str = "SMPL", style: str = "smplx", with_body: bool = True):
-    """Add an SMPL armature (24 bones, rest = the project's neutral skeleton, standing on z = 0 at the
-    3D cursor) and, optionally, a capsule body skinned to it. Returns the armature object."""
-    rest = np.asarray(skeleton.NEUTRAL_REST_JOINTS, dtype=np.float64)
+def create_smpl_rig(context, name: str = "SMPL", style: str = "smplx", with_body: bool = True,
+                    smpl_dir: str = ""):
+    """Add an SMPL armature (24 bones, standing on z = 0 at the 3D cursor) with a body skinned to it:
+    the real SMPL mesh and its joints when `smpl_dir` holds SMPL_NEUTRAL.npz (raises
+    smplmesh.SmplFileError otherwise), else the project's neutral skeleton and a capsule body."""
+    model = smplmesh.load_model(smpl_dir) if smpl_dir and with_body else None
+    rest = model["joints"] if model else np.asarray(skeleton.NEUTRAL_REST_JOINTS, dtype=np.float64)
     to_blender = lambda points: points @ SMPL_TO_BLENDER.T  # noqa: E731 (rows: (N, 3) SMPL -> Blender)
     names = [rigmap.styled_bone_name(n, style) for n in skeleton.JOINT_NAMES]
     ob = build_armature(context, name, names, to_blender(rest), to_blender(smpl_bone_tails(rest)),
                         skeleton.PARENTS)
-    ob.location = context.scene.cursor.location.copy()
-    ob.location.z += skeleton.PELVIS_HEIGHT  # the rest skeleton has the pelvis at the origin
     ob.data.display_type = "STICK"
     ob.show_in_front = True
     for pose_bone in ob.pose.bones:
         pose_bone.rotation_mode = "QUATERNION"
-    if with_body:
-        add_capsule_body(context, ob, to_blender, names)
+    if model:
+        body = add_body(context, ob, to_blender(model["verts"]), model["faces"].tolist(), model["weights"], names)
+        soles = model["verts"][:, 1].min()
+    elif with_body:
+        verts, faces, bone_of_vertex, material_of_face = capsules.body_capsules(rest)
+        body = add_body(context, ob, to_blender(verts), faces, np.eye(24)[bone_of_vertex], names, material_of_face)
+        soles = verts[:, 1].min()
+    else:
+        soles = rest[:, 1].min() - skeleton.FOOT_SOLE_BELOW_ANKLE
+    ob.location = context.scene.cursor.location.copy()
+    ob.location.z -= soles
     context.view_layer.objects.active = ob
     ob.select_set(True)
     return ob
@@ -191,26 +200,25 @@ def _material(name: str, color):
     return material
 
 
-def add_capsule_body(context, rig_ob, to_blender, bone_names):
-    """A mesh of capsules along the bones, each vertex fully bound to its bone, parented to the rig."""
-    verts, faces, bone_of_vertex, material_of_face = capsules.body_capsules(
-        np.asarray(skeleton.NEUTRAL_REST_JOINTS, dtype=np.float64))
+def add_body(context, rig_ob, verts, faces, weights, bone_names, material_of_face=None):
+    """A mesh parented to the rig and skinned by an Armature modifier. verts: (V, 3) armature space;
+    weights: (V, 24) per SMPL joint; material_of_face: (F,) slot in capsules.MATERIAL_NAMES or None."""
     mesh = bpy.data.meshes.new(rig_ob.name + "_body")
-    mesh.from_pydata(to_blender(verts).tolist(), [], faces)
-    mesh.polygons.foreach_set("material_index", material_of_face.astype(np.int32))
-    mesh.polygons.foreach_set("use_smooth", np.ones(len(faces), bool))
+    mesh.from_pydata(np.asarray(verts).tolist(), [], faces)
     colors = ((0.8, 0.62, 0.5, 1.0), (0.45, 0.6, 0.85, 1.0), (0.85, 0.45, 0.4, 1.0))
     for material_name, color in zip(capsules.MATERIAL_NAMES, colors):
         mesh.materials.append(_material(material_name, color))
+    if material_of_face is not None:
+        mesh.polygons.foreach_set("material_index", np.asarray(material_of_face, np.int32))
+    mesh.polygons.foreach_set("use_smooth", np.ones(len(faces), bool))
     mesh.update()
     body = bpy.data.objects.new(rig_ob.name + "_body", mesh)
     context.scene.collection.objects.link(body)
     body.parent = rig_ob
     for j, bone_name in enumerate(bone_names):
         group = body.vertex_groups.new(name=bone_name)
-        members = np.flatnonzero(bone_of_vertex == j).tolist()
-        if members:
-            group.add(members, 1.0, "REPLACE")
+        for weight in np.unique(weights[:, j][weights[:, j] > 1e-4]):
+            group.add(np.flatnonzero(weights[:, j] == weight).tolist(), float(weight), "REPLACE")
     modifier = body.modifiers.new("Armature", "ARMATURE")
     modifier.object = rig_ob
     return body

@@ -22,6 +22,9 @@ NUM_POSE_JOINTS = skeleton.NUM_POSE_JOINTS  # 22 joints are required; the two ha
 _PREFIX = re.compile(r"^(?:[mfn]_avg_|smplx?_|smplh_)")
 _SIDE = re.compile(r"^(l|r)_")
 
+# Blender's Z-up armature space from the SMPL frame: (x, y, z)_smpl -> (x, -z, y)_blender.
+SMPL_TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+
 # Bone-name styles seen in SMPL rigs, for creating rigs; matching accepts any of them.
 BONE_NAME_STYLES = ("smplx", "smpl", "m_avg")
 

@@ -38,6 +38,7 @@ def fresh_scene():
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.python_path, prefs.device = OPTS.python, "cpu"
     prefs.checkpoint_dir = OPTS.checkpoint or ""
+    prefs.smpl_dir = ""
     return jobs
 
 
@@ -140,6 +141,39 @@ def check_add_smpl_rig_styles_and_undo():
     count = len(bpy.data.objects)
     bpy.ops.ed.undo()
     assert len(bpy.data.objects) == count - 2, "undo did not remove the last rig in one step"
+
+
+def check_add_smpl_rig_with_user_smpl_model():
+    """A fake SMPL_NEUTRAL.npz (the capsule body with offset joints) gives a rig on the model's joints, skinned
+    by its weights; a folder without the file gives an error saying what to set."""
+    fresh_scene()
+    capsules, skeleton = addon_module("capsules"), addon_module("body").skeleton
+    joints = np.asarray(skeleton.NEUTRAL_REST_JOINTS) * 1.1 + np.array([0.0, -0.2, 0.03])
+    verts, faces, bone_of_vertex, _ = capsules.body_capsules(joints)
+    centres = np.vstack([joints, verts])  # the joints first, so the regressor just picks them
+    triangles = [t for f in faces for t in ([f] if len(f) == 3 else [(f[0], f[1], f[2]), (f[0], f[2], f[3])])]
+    folder = os.path.join(OPTS.workdir, "smpl_models")
+    os.makedirs(folder, exist_ok=True)
+    np.savez(os.path.join(folder, "SMPL_NEUTRAL.npz"), v_template=centres, f=np.array(triangles) + 24,
+             weights=np.eye(24)[np.concatenate([np.arange(24), bone_of_vertex])],
+             J_regressor=np.hstack([np.eye(24), np.zeros((24, len(verts)))]))
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    prefs.smpl_dir = folder
+    try:
+        ob = add_rig()
+        smpl_rig = addon_module("rig").SmplRig(ob)
+        assert np.abs(smpl_rig.rest_joints() - joints).max() < 1e-5
+        body = ob.children[0]
+        assert len(body.data.vertices) == len(centres) and len(body.vertex_groups) == 24
+        pose = np.zeros((22, 3))
+        pose[18] = (0.0, -1.2, 0.0)
+        smpl_rig.write_pose(pose)
+        world = np.array(smpl_rig.joint_world_positions())
+        assert np.abs(world - world_fk(smpl_rig, pose)).max() < TOL
+        prefs.smpl_dir = OPTS.workdir  # no model there
+        expect_operator_error(add_rig, "no SMPL_NEUTRAL.npz")
+    finally:
+        prefs.smpl_dir = ""
 
 
 def _custom_rig(style, rolls, with_root, yup):

@@ -13,8 +13,7 @@ from backend.body.skeleton import (
     PELVIS_HEIGHT,
 )
 
-settings.register_profile("unipose", max_examples=60, deadline=None)
-settings.load_profile("unipose")
+few = settings(max_examples=60, deadline=None)  # keep the default suite fast
 
 J = JOINT_INDEX
 SMPL_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
@@ -69,6 +68,7 @@ def test_zero_pose_is_the_rest_pose_and_translation_adds():
     assert np.allclose(moved, NEUTRAL_REST_JOINTS + [1, 2, 3])
 
 
+@few
 @given(poses)
 def test_bone_lengths_are_kept(aa):
     joints = kinematics.pose_joints(aa)  # (3, 24, 3)
@@ -77,6 +77,7 @@ def test_bone_lengths_are_kept(aa):
     assert np.allclose(posed_len, rest_len)
 
 
+@few
 @given(st.sampled_from(range(1, 22)), st.floats(0.3, 3.0))
 def test_a_joint_rotation_moves_exactly_its_descendants(joint, angle):
     aa = np.zeros((22, 3))
@@ -112,6 +113,7 @@ def test_global_orientation_rotates_about_the_pelvis():
     assert joints[J["left_foot"], 0] > joints[J["left_ankle"], 0]  # toes towards +X
 
 
+@few
 @given(poses)
 def test_mirrored_pose_gives_mirrored_joints(aa):
     # mirroring x: swap left/right joints and negate the y and z axis-angle components
@@ -121,6 +123,7 @@ def test_mirrored_pose_gives_mirrored_joints(aa):
     assert np.allclose(b[:, MIRROR_INDEX] * [-1, 1, 1], a, atol=1e-9)
 
 
+@few
 @given(poses, arrays(np.float64, (3, 3), elements=st.floats(-2, 2)))
 def test_numpy_and_torch_fk_agree(aa, transl):
     rotmats = kinematics.pad_pose_rotmats(axis_angle_to_rotmat(aa))

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from backend.body import rotations as R
 from backend.body import rotations_torch as RT
 
-settings.register_profile("unipose", max_examples=60, deadline=None)
-settings.load_profile("unipose")
+few = settings(max_examples=60, deadline=None)  # keep the default suite fast
 
 unit = st.tuples(*[st.floats(-1, 1, allow_nan=False)] * 3).filter(lambda v: np.linalg.norm(v) > 1e-3)
 # angles spread over [0, pi], with extra weight near 0 and near pi
@@ -41,6 +40,7 @@ def _is_rotation(m):
     assert np.allclose(np.linalg.det(m), 1.0, atol=1e-9)
 
 
+@few
 @given(axis_angles())
 def test_axis_angle_rotmat_round_trip(aa):
     m = R.axis_angle_to_rotmat(aa)
@@ -48,6 +48,7 @@ def test_axis_angle_rotmat_round_trip(aa):
     _same_rotation_axis_angle(R.rotmat_to_axis_angle(m), aa)
 
 
+@few
 @given(axis_angles())
 def test_quaternion_round_trips(aa):
     q = R.axis_angle_to_quaternion(aa)
@@ -59,6 +60,7 @@ def test_quaternion_round_trips(aa):
     assert np.allclose(np.abs(np.sum(q2 * q, -1)), 1.0, atol=1e-9)  # q and -q are the same rotation
 
 
+@few
 @given(axis_angles())
 def test_rot6d_round_trip_and_layout(aa):
     m = R.axis_angle_to_rotmat(aa)
@@ -69,6 +71,7 @@ def test_rot6d_round_trip_and_layout(aa):
     _is_rotation(R.rot6d_to_rotmat(six + 0.05))
 
 
+@few
 @given(st.lists(st.tuples(st.floats(-np.pi, np.pi), st.floats(-1.5, 1.5), st.floats(-np.pi, np.pi)), min_size=1, max_size=4))
 def test_euler_round_trip(angles):
     e = np.asarray(angles)
@@ -112,6 +115,7 @@ def test_batched_shapes():
 NAMES_MATRIX_IN = ["rotmat_to_axis_angle", "rotmat_to_quaternion", "rotmat_to_rot6d", "rotmat_to_euler"]
 
 
+@few
 @given(axis_angles(count=6))
 def test_numpy_and_torch_agree(aa):
     t = torch.from_numpy(aa)

@@ -108,7 +108,7 @@ def test_engine_reports_model_failures_and_bad_outputs():
     engine = UniPoseEngine(FakeModel())
     with pytest.raises(ModelError, match="boom"):
         engine.text_to_pose("explode")
-    with pytest.raises(ModelError, match="no valid pose"):
+    with pytest.raises(ModelError, match="invalid pose.*not finite"):
         engine.text_to_pose("nan")
     with pytest.raises(InvalidInput, match="num_samples"):
         engine.pose_to_text(zero_pose_dict(), Sampling(num_samples=2))
@@ -116,3 +116,20 @@ def test_engine_reports_model_failures_and_bad_outputs():
         engine.edit_pose(zero_pose_dict(), "")
     assert info.value.field == "instruction"
     assert engine.text_to_pose("still works")  # a failure does not break the engine
+
+
+def test_load_rejects_missing_checkpoints_and_unknown_devices(tmp_path):
+    with pytest.raises(FileNotFoundError, match="checkpoint folder not found"):
+        UniPoseEngine.load(tmp_path / "none", device="cpu")
+    with pytest.raises(ValueError, match="device must be one of"):
+        UniPoseEngine.load(tmp_path, device="tpu")
+
+
+def test_text_tasks_turn_an_empty_answer_into_empty_text():
+    class Silent(FakeModel):
+        def run(self, task, **kwargs):
+            return super().run(task, **kwargs).__class__(text=None, poses=[])
+
+    assert UniPoseEngine(Silent()).pose_diff(zero_pose_dict(), zero_pose_dict()) == ""
+    with pytest.raises(ModelError, match="no pose"):
+        UniPoseEngine(Silent()).text_to_pose("arms up")

@@ -80,3 +80,9 @@ def test_tokenize_and_stem():
     assert tokenize("Raise the LEFT arm, slowly.") == ["raise", "the", "left", "arm", ",", "slowly", "."]
     assert [porter_stem(w) for w in ["bending", "knees", "arms", "generalization", "hopping"]] == \
         ["bend", "knee", "arm", "gener", "hop"]
+
+
+def test_ties_count_against_the_query():
+    same = np.ones((40, 4)) / 2.0                          # e.g. every generated text is the same empty string
+    assert r_precision(same, same)[3] == 0.0
+    assert recall_at_k(same, same)[20] == 0.0

@@ -66,6 +66,14 @@ def test_side_view_shows_sitting_thighs_pointing_forward():
     assert np.median(xs) > np.median(body_x) - 5
 
 
+def test_side_view_shows_the_lunge_left_leg_forward_right_leg_back():
+    front, side = _panels(render_pose(EXAMPLE_POSES["lunge"], size=SIZE))
+    lx, _ = _pixels_like(side, COLOURS["left"])  # the far leg shows where it sticks out in front
+    rx, _ = _pixels_like(side, COLOURS["right"])
+    assert len(lx) > 50 and lx.mean() > rx.mean() + 10
+    assert rx.min() < lx.min() - 20  # the right foot is far behind
+
+
 def test_nose_shows_which_way_the_face_points():
     size = 2 * SIZE
     facing = render_pose(EXAMPLE_POSES["t_pose"], size=size, face_viewer=False)

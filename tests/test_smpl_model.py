@@ -61,6 +61,46 @@ def synthetic_smpl(num_vertices=300, seed=0, num_joints=24, parents=PARENTS) -> 
     }
 
 
+def tube_smpl(radius=0.05, sides=8) -> dict:
+    """A model whose mesh is one tube per bone around the project skeleton, rigid to the parent joint."""
+    rest = NEUTRAL_REST_JOINTS
+    vertices, faces, owner = list(rest), [], list(range(24))  # first 24 vertices sit on the joints
+    angles = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    for j in range(1, 24):
+        p = int(PARENTS[j])
+        axis = (rest[j] - rest[p]) / np.linalg.norm(rest[j] - rest[p])
+        u = np.cross(axis, [0.0, 0.0, 1.0] if abs(axis[2]) < 0.9 else [1.0, 0.0, 0.0])
+        u /= np.linalg.norm(u)
+        w = np.cross(axis, u)
+        base = len(vertices)
+        for end in (rest[p], rest[j]):
+            vertices += [end + radius * (np.cos(a) * u + np.sin(a) * w) for a in angles]
+            owner += [p] * sides
+        for k in range(sides):
+            a, b, c, d = base + k, base + (k + 1) % sides, base + sides + k, base + sides + (k + 1) % sides
+            faces += [(a, b, c), (b, d, c)]
+    v = len(vertices)
+    weights = np.zeros((v, 24))
+    weights[np.arange(v), owner] = 1.0
+    regressor = np.zeros((24, v))
+    regressor[np.arange(24), np.arange(24)] = 1.0
+    return {
+        "v_template": np.array(vertices), "f": np.array(faces, dtype=np.uint32),
+        "J_regressor": sp.csc_matrix(regressor),
+        "kintree_table": np.stack([PARENTS, np.arange(24)]).astype(np.uint32), "weights": weights,
+        "shapedirs": np.zeros((v, 3, 10)), "posedirs": np.zeros((v, 3, 207)),
+    }
+
+
+def test_tube_model_rest_joints_are_the_skeletons(tmp_path):
+    write_official_pickle(tmp_path / "SMPL_NEUTRAL.pkl", tube_smpl())
+    model = SmplBodyModel.from_path(tmp_path)
+    assert np.allclose(model.rest_joints(), NEUTRAL_REST_JOINTS)
+    pose = np.random.default_rng(7).normal(scale=0.4, size=(22, 3))
+    assert np.allclose(model.pose_joints(pose), kinematics.pose_joints(pose))
+    assert set(model.vertex_sides()) == {"left", "right", "center"}
+
+
 def write_official_pickle(path, data, chumpy_class=None):
     """Like the released SMPL files: protocol 2, chumpy objects for the blend shapes."""
     data = dict(data)
@@ -172,3 +212,34 @@ def test_matches_smplx_own_smpl_class(tmp_path):
     got = ours(pose, betas=betas)
     assert np.allclose(got.vertices, expected.vertices.detach().numpy(), atol=1e-5)
     assert np.allclose(got.joints, expected.joints[:, :24].detach().numpy(), atol=1e-5)
+
+
+def test_render_draws_the_mesh_with_sides_coloured(tmp_path):
+    from backend.body.example_poses import EXAMPLE_POSES
+    from backend.render import COLOURS, render_pose
+
+    write_official_pickle(tmp_path / "SMPL_NEUTRAL.pkl", tube_smpl())
+    model = SmplBodyModel.from_path(tmp_path)
+    image = np.asarray(render_pose(EXAMPLE_POSES["t_pose"], size=160, body_model=model)).astype(float)
+    front = image[:, :160]
+
+    def columns_of(colour):
+        c = np.asarray(colour, float)
+        direction = np.linalg.norm(front / (np.linalg.norm(front, axis=-1, keepdims=True) + 1e-9) - c / np.linalg.norm(c), axis=-1)
+        return np.nonzero(direction[: int(0.8 * 160)] < 0.1)[1]
+
+    left, right = columns_of(COLOURS["left"]), columns_of(COLOURS["right"])
+    assert len(left) > 100 and len(right) > 100 and left.mean() > 80 > right.mean()
+
+
+def test_render_command_uses_a_model_folder(tmp_path, capsys):
+    from backend.cli import main
+    from backend.posefile import Pose, save_pose
+
+    write_official_pickle(tmp_path / "models" / "smpl" / "SMPL_NEUTRAL.pkl", tube_smpl())
+    save_pose(Pose(np.zeros((22, 3))), tmp_path / "pose.json")
+    out = tmp_path / "pose.png"
+    assert main(["render", str(tmp_path / "pose.json"), "-o", str(out), "--smpl", str(tmp_path / "models")]) == 0
+    assert out.exists()
+    assert main(["render", str(tmp_path / "pose.json"), "-o", str(out), "--smpl", str(tmp_path)]) == 2
+    assert "no body model file" in capsys.readouterr().err

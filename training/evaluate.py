@@ -114,7 +114,7 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
     retrieval_log = {}
     retrieval = fit_retrieval_models(corpus, out_dir / "retrieval", epochs=eval_cfg.retrieval_epochs,
                                      batch_size=eval_cfg.retrieval_batch, seed=seed,
-                                     log=lambda m: (log(m), retrieval_log.setdefault("messages", []).append(m)))
+                                     log=log)
     for name in retrieval:
         info = out_dir / "retrieval" / name / "training.json"
         if info.is_file():

@@ -120,12 +120,14 @@ def load_split(poses: str, split: str) -> np.ndarray:
     return rotations[chosen]
 
 
-def _vertex_function(smpl_model_dir: str | None, device: str) -> VertexFunction | None:
+def _vertex_function(smpl_model_dir: str | None) -> VertexFunction | None:
     if smpl_model_dir is None:
         return None
-    from backend.body.smpl_model import load_smpl_vertex_function
+    from backend.body.rotations_torch import rotmat_to_axis_angle
+    from backend.body.smpl_model import SmplBodyModel
 
-    return load_smpl_vertex_function(_path(smpl_model_dir), device=device)
+    body = SmplBodyModel.from_path(_path(smpl_model_dir))
+    return lambda rotmats: body(rotmat_to_axis_angle(rotmats)).vertices  # (B, 22, 3, 3) -> (B, V, 3)
 
 
 def _codebook_stats(tokenizer: PoseTokenizer) -> dict[str, float]:
@@ -173,7 +175,7 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     start = 0 if fresh else _resume(run_dir, tokenizer, optimizer, scheduler)
     log = MetricsLog(run_dir, resume_step=start, tensorboard=False)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))
-    vertex_fn = _vertex_function(tc.smpl_model_dir, tc.device)
+    vertex_fn = _vertex_function(tc.smpl_model_dir)
 
     tokenizer.train()
     sums: dict[str, float] = {}

@@ -257,7 +257,7 @@ class SmplBodyModel:
         from smplx.lbs import lbs
 
         as_numpy = not isinstance(axis_angle, torch.Tensor)
-        pose = torch.as_tensor(np.asarray(axis_angle, dtype=np.float64)) if as_numpy else axis_angle
+        pose = torch.from_numpy(np.array(axis_angle, dtype=np.float64)) if as_numpy else axis_angle
         dtype, device = pose.dtype, pose.device
         lead = pose.shape[:-2]
         pose = pose.reshape(-1, NUM_POSE_JOINTS, 3)  # (N, 22, 3)
@@ -289,6 +289,24 @@ class SmplBodyModel:
     def pose_joints(self, axis_angle, transl=None, betas=None):
         """Like `backend.body.kinematics.pose_joints`: (..., 22, 3) -> (..., 24, 3)."""
         return self.forward(axis_angle, betas=betas, transl=transl).joints
+
+    def joint_sides(self) -> np.ndarray:
+        """(J,) "left" / "right" / "center" for every model joint (hand joints follow their hand)."""
+        from backend.body.skeleton import POSE_JOINT_NAMES
+
+        sides = ["left" if n.startswith("left_") else "right" if n.startswith("right_") else "center"
+                 for n in POSE_JOINT_NAMES]
+        extra = _NUM_MODEL_JOINTS[self.model_type] - NUM_POSE_JOINTS
+        if self.model_type == "smpl":
+            sides += ["left", "right"]
+        else:  # SMPL-X first adds jaw and both eyes; then 15 left-hand and 15 right-hand joints
+            face = 3 if self.model_type == "smplx" else 0
+            sides += ["center"] * face + ["left"] * ((extra - face) // 2) + ["right"] * ((extra - face) // 2)
+        return np.array(sides)
+
+    def vertex_sides(self) -> np.ndarray:
+        """(V,) the side of each vertex's most influential joint."""
+        return self.joint_sides()[np.argmax(self._weights.numpy(), axis=1)]
 
     def rest_joints(self, betas=None) -> np.ndarray:
         """(24, 3) joint positions of the zero pose, usable as `rest_joints` in the skeleton FK."""

@@ -13,6 +13,8 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", metavar="OUT.png", help="image to write (default: POSE.png)")
     parser.add_argument("--title", help="caption above the views (default: the pose's text, if any)")
     parser.add_argument("--size", type=int, default=400, help="pixel size of each view (default: 400)")
+    parser.add_argument("--smpl", metavar="DIR",
+                        help="folder with your own SMPL / SMPL-H / SMPL-X model files: draw that mesh instead of capsules")
     parser.set_defaults(func=run)
 
 
@@ -28,7 +30,15 @@ def run(args) -> int:
         raise CommandError(f"--size must be between 64 and 4096, got {args.size}")
     output = Path(args.output) if args.output else Path(args.pose).with_suffix(".png")
     title = args.title if args.title is not None else pose.text
-    image = render_pose(pose.rotations, title=title, size=args.size)
+    body_model = None
+    if args.smpl:
+        from backend.body.smpl_model import SmplBodyModel, SmplModelError
+
+        try:
+            body_model = SmplBodyModel.from_path(args.smpl)
+        except (SmplModelError, OSError) as error:
+            raise CommandError(str(error)) from None
+    image = render_pose(pose.rotations, title=title, size=args.size, body_model=body_model)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         image.save(output)

@@ -9,7 +9,7 @@ from backend.body.kinematics_torch import forward_kinematics, pad_pose_rotmats
 from backend.body.skeleton import NEUTRAL_REST_JOINTS, PARENTS
 from backend.tokenizer.model import TokenizerOutput
 
-# (B, 24, 3, 3) local rotmats with identity hands -> (B, V, 3) vertices of a real body model.
+# (B, 22, 3, 3) local rotmats -> (B, V, 3) vertices of a real body model (e.g. SMPL).
 VertexFunction = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -48,9 +48,9 @@ def tokenizer_losses(
         "commit": weights.commit * output.commit_loss,
     }
     if vertex_fn is not None and weights.vertices > 0:
-        predicted = vertex_fn(pad_pose_rotmats(output.rotmats))
+        predicted = vertex_fn(output.rotmats)
         with torch.no_grad():
-            target = vertex_fn(pad_pose_rotmats(target_rotmats))
+            target = vertex_fn(target_rotmats)
         terms["vertices"] = weights.vertices * distance(predicted, target)
     terms["total"] = sum(terms.values())
     return terms

@@ -66,6 +66,8 @@ class PoseDecoder(nn.Module):
         self.body = nn.Sequential(*layers)
         self.joint_conv = nn.Conv1d(config.width, config.width, 3, padding=1)
         self.head = nn.Conv1d(config.width, 6, 3, padding=1)
+        with torch.no_grad():  # start from the identity rotation (rot6d of I) rather than from zero
+            self.head.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]))
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         x = self.body(F.relu(self.stem(codes)))  # (B, W, L0)

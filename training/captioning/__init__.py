@@ -1,0 +1,1 @@
+"""Automatic pose text: posecode captions, paircode instructions, their parser, CMU activity phrases."""

@@ -9,7 +9,7 @@ def recall_at_k(query: np.ndarray, gallery: np.ndarray, ks=(5, 10, 20)) -> dict[
     """
     sim = query @ gallery.T                                    # (N, N)
     own = np.diag(sim)[:, None]                                # (N, 1)
-    rank = (sim > own).sum(axis=1)                             # (N,) 0 = best
+    rank = (sim >= own).sum(axis=1) - 1                        # (N,) 0 = best; ties count against the query
     return {k: float((rank < k).mean() * 100.0) for k in ks}
 
 
@@ -28,7 +28,7 @@ def r_precision(pose: np.ndarray, text: np.ndarray, ks=(1, 2, 3), n_distractors:
         others = others + (others >= i)                        # skip the true index
         candidates = np.concatenate([[i], others])             # (1 + n_distractors,)
         sim = text[candidates] @ pose[i]                       # (1 + n_distractors,)
-        rank = int((sim[1:] > sim[0]).sum())
+        rank = int((sim[1:] >= sim[0]).sum())                  # ties count against the true text
         for k in ks:
             hits[k] += rank < k
     return {k: hits[k] / max(n, 1) * 100.0 for k in ks}
