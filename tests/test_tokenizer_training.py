@@ -114,3 +114,22 @@ def test_cli_tokenizer_eval_reports_bad_input(tmp_path, capsys):
     assert cli_main(["tokenizer-eval", str(tmp_path / "bad.npz"), "--checkpoint", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "rotations" in err[0]
+
+
+def test_losses_use_paper_weights_and_optional_vertices():
+    from backend.tokenizer.losses import LossWeights, pose_joints_from_rotmats, tokenizer_losses
+    from backend.tokenizer.model import TokenizerOutput
+
+    target = _clean_batch(4)
+    predicted = (target + 0.05 * torch.randn(4, 22, 3, 3)).requires_grad_()
+    rot6d = torch.cat([predicted[..., :, 0], predicted[..., :, 1]], -1)
+    output = TokenizerOutput(rot6d, predicted, torch.zeros(4, 80, dtype=torch.long), torch.tensor(0.5), torch.tensor(1.0))
+    weights = LossWeights()
+    assert (weights.pose, weights.joints, weights.vertices, weights.commit) == (20.0, 100.0, 100.0, 1.0)
+    plain = tokenizer_losses(output, target, weights)
+    assert set(plain) == {"pose", "joints", "commit", "total"}
+    assert float(plain["commit"]) == pytest.approx(0.5)
+    with_vertices = tokenizer_losses(output, target, weights, vertex_fn=pose_joints_from_rotmats)
+    assert float(with_vertices["vertices"]) == pytest.approx(float(with_vertices["joints"]))
+    with_vertices["total"].backward()
+    assert predicted.grad is not None and predicted.grad.abs().sum() > 0

@@ -62,20 +62,14 @@ def _texts(record: dict) -> list[str]:
 
 
 def _read_split(folder: Path, split: str) -> set[str] | None:
-    for path in (folder / "splits" / f"{split}.txt", folder / f"{split}.txt", folder / "splits" / f"{split}.json",
-                 folder / f"split_{split}.txt"):
-        if path.is_file():
-            text = path.read_text()
-            return set(json.loads(text)) if path.suffix == ".json" else set(text.split())
-    splits_json = folder / "splits.json"
-    if splits_json.is_file():
-        return set(json.loads(splits_json.read_text()).get(split, []))
-    return None
+    path = folder / "splits" / f"{split}.txt"
+    return set(path.read_text().split()) if path.is_file() else None
 
 
 def load_corpus(folder: str | Path) -> Corpus:
-    """Read a corpus folder: poses.npz, captions.jsonl, pairs.jsonl and split files. Split files may list pose
-    ids or clip ids."""
+    """Read a corpus folder: poses.npz (rotations, ids, clip_ids, split, augmented), captions.jsonl
+    {"id", "captions"}, pairs.jsonl {"a", "b", "instructions"}. Without a `split` array, split files
+    (splits/<split>.txt listing pose ids, clip ids or pose indices) are used."""
     folder = Path(folder)
     if not (folder / "poses.npz").is_file():
         raise FileNotFoundError(f"{folder} has no poses.npz; build the corpus with `unipose data build`")
@@ -86,6 +80,7 @@ def load_corpus(folder: str | Path) -> Corpus:
         clips = [str(c) for c in npz[clip_key]] if clip_key else list(ids)
         aug_key = next((k for k in ("augmented", "is_augmented") if k in npz), None)
         augmented = np.asarray(npz[aug_key], bool) if aug_key else np.zeros(len(ids), bool)
+        split_names = [str(s) for s in npz["split"]] if "split" in npz else None
     captions: dict[str, list[str]] = {}
     if (folder / "captions.jsonl").is_file():
         for record in _read_jsonl(folder / "captions.jsonl"):
@@ -96,13 +91,15 @@ def load_corpus(folder: str | Path) -> Corpus:
             pairs.append((str(_first(record, "a", "pose_a", "id_a", "source")),
                           str(_first(record, "b", "pose_b", "id_b", "target")), _texts(record)))
     splits = {}
-    for split in SPLITS:
+    for split in SPLITS if split_names is None else ():
         members = _read_split(folder, split)
         if members is None:
             continue
         if members and all(m.isdigit() for m in members) and not members & set(ids):
             members = {ids[int(m)] for m in members}           # split files that list pose indices
         splits[split] = {i for i, c in zip(ids, clips) if i in members or c in members}
+    if split_names is not None:
+        splits = {split: {i for i, s in zip(ids, split_names) if s == split} for split in SPLITS}
     if not splits:
         splits = {"train": set(ids)}
     return Corpus(rotations, ids, clips, augmented, captions, pairs, splits)

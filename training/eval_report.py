@@ -116,6 +116,8 @@ def read_curves(run_dir: Path) -> dict[str, list[tuple[float, float]]]:
         if not path.is_file():
             continue
         records = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-        key = "loss" if records and "loss" in records[0] else "total"
-        series[f"{stage} {key}"] = [(r["step"], r[key]) for r in records if key in r]
+        for key in ("loss", "total", "text_loss", "pose_loss"):
+            points = [(r["step"], r[key]) for r in records if key in r]
+            if points:
+                series[f"{stage} {key}"] = points
     return series

@@ -74,18 +74,27 @@ def evaluate_task(model, task: str, records: list[dict], make_image, retrieval: 
     return scores, outputs
 
 
+def text_tile(text: str, size: int) -> "Image.Image":
+    """A white tile with the prompt, word-wrapped."""
+    import textwrap
+    from PIL import Image, ImageDraw
+    tile = Image.new("RGB", (size, size), (255, 255, 255))
+    ImageDraw.Draw(tile).multiline_text((8, 8), "\n".join(textwrap.wrap(f"\u201c{text}\u201d", 30)[:12]),
+                                        fill=(20, 20, 20), spacing=4)
+    return tile
+
+
 def example_grid(examples: list[tuple[dict, object]], path: Path, size: int = 220) -> None:
-    """Rows of [prompt/input, generated, ground truth] for pose-producing tasks."""
+    """Rows of [prompt (and input pose), generated, ground truth] for pose-producing tasks."""
     from backend.render import grid, render_pose
 
     tiles = []
     for record, generated in examples:
-        prompt = record["text"]
         if "pose_a" in record:
-            tiles.append(render_pose(record["pose_a"], f"input + \"{prompt}\"", size=size, views=("front",)))
+            tiles.append(render_pose(record["pose_a"], f"input; {record['text']}", size=size, views=("front",)))
             truth = record["pose_b"]
         else:
-            tiles.append(render_pose(np.zeros((22, 3)), f"\"{prompt}\"", size=size, views=("front",)))
+            tiles.append(text_tile(record["text"], size))
             truth = record["pose"]
         tiles.append(render_pose(generated, f"generated ({record['task']})", size=size, views=("front", "side")))
         tiles.append(render_pose(truth, "ground truth", size=size, views=("front", "side")))

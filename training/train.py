@@ -38,10 +38,6 @@ def make_accelerator(config: TrainConfig):
     return Accelerator(mixed_precision=precision)
 
 
-def corpus_split_files(corpus_dir: Path) -> dict[str, str]:
-    return {f"{s}_split": str((corpus_dir / "splits" / f"{s}.txt").resolve()) for s in ("train", "val", "test")}
-
-
 def run_stage0(config: TrainConfig, corpus_dir: Path, out: Path, log=print) -> Path:
     """Train (or reuse) the pose tokenizer; returns its folder OUT/tokenizer."""
     target = out / TOKENIZER_DIR
@@ -52,7 +48,7 @@ def run_stage0(config: TrainConfig, corpus_dir: Path, out: Path, log=print) -> P
         shutil.copytree(given, target)
         return target
     from training import tokenizer_stage
-    overrides = {"data": {"poses": str((corpus_dir / "poses.npz").resolve()), **corpus_split_files(corpus_dir)},
+    overrides = {"data": {"poses": str((corpus_dir / "poses.npz").resolve())},
                  "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve())}}
     if config.tokenizer.get("max_steps"):
         overrides["train"]["max_steps"] = int(config.tokenizer["max_steps"])

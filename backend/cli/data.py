@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"folder of BVH files (default: {DEFAULT_BVH} when it exists)")
     build.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "corpus",
                        help="corpus root; the build goes to OUT/VERSION (default: data/corpus)")
+    build.add_argument("--amass", type=Path, default=None,
+                       help="also take poses from an AMASS folder of .npz motions (use --bvh none for AMASS only)")
     build.add_argument("--version", default=None, help="version folder name (default: v1)")
     build.add_argument("--base-poses", type=int, default=None, help="mocap poses kept by farthest-point sampling")
     build.add_argument("--no-text", action="store_true", help="skip captions and pair instructions")
@@ -32,7 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if args.bvh is None or not args.bvh.is_dir():
+    bvh = None if args.bvh is not None and str(args.bvh) == "none" else args.bvh
+    if args.amass is not None and not args.amass.is_dir():
+        raise CommandError(f"AMASS folder not found: {args.amass}")
+    if bvh is not None and not bvh.is_dir() or bvh is None and args.amass is None:
         raise CommandError(f"BVH folder not found: {args.bvh} (get the CMU BVH files, see README)")
     from training.data.build import BuildConfig, build_corpus
 
@@ -42,7 +47,8 @@ def _build(args: argparse.Namespace) -> int:
     if args.base_poses:
         config.base_poses = args.base_poses
     try:
-        manifest = build_corpus(args.bvh, args.out, config, progress=not args.quiet, with_text=not args.no_text)
+        manifest = build_corpus(bvh, args.out, config, progress=not args.quiet, with_text=not args.no_text,
+                                amass_dir=args.amass)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
     counts = manifest["counts"]

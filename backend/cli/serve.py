@@ -3,7 +3,7 @@ import argparse
 
 from backend.cli import CommandError
 
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda")  # = backend.engine.DEVICES; not imported so that --help stays fast
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:

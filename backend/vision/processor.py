@@ -86,8 +86,11 @@ class VisualProcessor(nn.Module):
         return grid_tokens + sum(e.num_tokens for e in self.encoders if e.grid is None)
 
     def forward(self, images: list) -> torch.Tensor:
-        """images (paths or PIL) -> (N, num_tokens, hidden_size)."""
-        pil = [load_image(image) for image in images]
+        """images (paths or PIL) -> (N, num_tokens, hidden_size).
+
+        Other objects (e.g. PoseLandmarks, synthetic at training time) go to the encoders unchanged.
+        """
+        pil = [load_image(image) if isinstance(image, (str, Path, Image.Image)) else image for image in images]
         features = [e.encode(pil).float() for e in self.encoders]
         fused = fuse_features(features, [e.grid for e in self.encoders], self.grid)
         weight = self.projector[0].weight

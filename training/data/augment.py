@@ -40,8 +40,8 @@ def reorient(axis_angle: np.ndarray, rng: np.random.Generator, jitter_deg: float
     """Give each pose a random whole-body orientation from ORIENTATIONS, jittered. Returns poses, names."""
     names = list(ORIENTATIONS)
     picks = rng.integers(len(names), size=len(axis_angle))
-    axes = np.array([ORIENTATIONS[names[p]][0] for p in picks])
-    angles = np.radians([ORIENTATIONS[names[p]][1] for p in picks])
+    axes = np.array([ORIENTATIONS[names[p]][0] for p in picks]).reshape(-1, 3)
+    angles = np.radians([ORIENTATIONS[names[p]][1] for p in picks]).reshape(-1)
     base = axis_angle_to_rotmat(axes * angles[:, None])
     jitter = axis_angle_to_rotmat(rng.normal(scale=np.radians(jitter_deg) / np.sqrt(3), size=(len(picks), 3)))
     return rotate_global(axis_angle, jitter @ base), [names[p] for p in picks]

@@ -69,11 +69,13 @@ def _progress(iterable, enabled: bool, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-def extract_mocap(bvh_dir: Path, progress: bool) -> tuple[list[corpus.ClipPoses], PoseTable, dict[str, str]]:
-    """All clips -> de-duplicated 30 fps poses, with each clip group's split."""
-    clips = corpus.find_clips(bvh_dir)
+def extract_mocap(bvh_dir: Path | None, progress: bool, amass_dir: Path | None = None
+                  ) -> tuple[list[corpus.ClipPoses], PoseTable, dict[str, str]]:
+    """All clips (BVH and optionally AMASS) -> de-duplicated 30 fps poses, with each clip group's split."""
+    clips = corpus.find_clips(bvh_dir) if bvh_dir else []
+    clips += corpus.find_amass_clips(amass_dir) if amass_dir else []
     if not clips:
-        raise FileNotFoundError(f"no .bvh files under {bvh_dir}")
+        raise FileNotFoundError(f"no .bvh files under {bvh_dir}" + (f" and no AMASS motions under {amass_dir}" if amass_dir else ""))
     extracted = [corpus.extract_clip(c) for c in _progress(clips, progress, desc="retarget", unit="clip")]
     sizes: dict[str, int] = {}
     for c in extracted:
@@ -113,6 +115,8 @@ def augmentations(base: PoseTable, config: BuildConfig) -> PoseTable:
         for kind, fraction in (("mirror", config.mirror_fraction), ("reorient", config.reorient_fraction),
                                ("recombine", config.recombine_fraction)):
             count = int(round(fraction * len(members)))
+            if count == 0:
+                continue
             pick = rng.choice(members, size=count, replace=False)
             poses = base.rotations[pick].astype(np.float64)
             if kind == "mirror":
@@ -154,15 +158,17 @@ def write_jsonl(path: Path, rows) -> int:
     return count
 
 
-def build_corpus(bvh_dir: str | Path, out_dir: str | Path, config: BuildConfig | None = None,
-                 progress: bool = True, with_text: bool = True) -> dict:
-    """Build the corpus into out_dir/<version>/ and return the manifest."""
+def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildConfig | None = None,
+                 progress: bool = True, with_text: bool = True, amass_dir: str | Path | None = None) -> dict:
+    """Build the corpus into out_dir/<version>/ from BVH clips and/or AMASS motions; return the manifest."""
     config = config or BuildConfig()
     start = time.time()
-    bvh_dir, folder = Path(bvh_dir), Path(out_dir) / config.version
+    folder = Path(out_dir) / config.version
+    bvh_dir = Path(bvh_dir) if bvh_dir else None
+    amass_dir = Path(amass_dir) if amass_dir else None
     (folder / "splits").mkdir(parents=True, exist_ok=True)
 
-    extracted, pool, group_split = extract_mocap(bvh_dir, progress)
+    extracted, pool, group_split = extract_mocap(bvh_dir, progress, amass_dir)
     base = select_diverse(pool, config.base_poses, config.seed, progress)
     table = base.extend(augmentations(base, config)).extend(keypose_table(config))
     category = categorize(table.rotations.astype(np.float64))
@@ -204,7 +210,7 @@ def build_corpus(bvh_dir: str | Path, out_dir: str | Path, config: BuildConfig |
         },
         "settings": {**config.__dict__, "target_fps": corpus.TARGET_FPS, "duplicate_mm": corpus.DUPLICATE_MM},
         "sources": [
-            {"clip_id": c.info.clip_id, "file": c.info.path.relative_to(bvh_dir).as_posix(),
+            {"clip_id": c.info.clip_id, "file": _relative(c.info.path, bvh_dir, amass_dir),
              "sha1": _sha1(c.info.path), "rigmap": c.rigmap, "fps": round(c.fps, 3), "group": c.info.group,
              "split": group_split[c.info.group], "activity": c.info.activity, "poses_after_dedup": len(c.frames)}
             for c in extracted
@@ -213,6 +219,13 @@ def build_corpus(bvh_dir: str | Path, out_dir: str | Path, config: BuildConfig |
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
     write_report(folder, manifest, table, category, errors, text_stats)
     return manifest
+
+
+def _relative(path: Path, *roots: Path | None) -> str:
+    for root in roots:
+        if root is not None and path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.as_posix()
 
 
 def _json_default(value):

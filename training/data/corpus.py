@@ -162,7 +162,9 @@ class ClipPoses:
 
 
 def extract_clip(info: ClipInfo, target_fps: float = TARGET_FPS) -> ClipPoses:
-    """Read, resample, retarget and de-duplicate one clip."""
+    """Read, resample, retarget and de-duplicate one BVH clip (or load an AMASS .npz motion)."""
+    if info.path.suffix == ".npz":
+        return extract_amass_clip(info, target_fps)
     bvh = read_bvh(info.path)
     fps = true_fps(bvh.fps, info.fps_hint)
     frames = resample_indices(bvh.num_frames, fps, target_fps)
@@ -171,3 +173,53 @@ def extract_clip(info: ClipInfo, target_fps: float = TARGET_FPS) -> ClipPoses:
     axis_angle = remove_heading(result.axis_angle)
     keep = drop_near_duplicates(pose_features(axis_angle))
     return ClipPoses(info, axis_angle[keep].astype(np.float32), frames[keep], fps, result.rigmap, errors)
+
+
+def find_amass_clips(root: str | Path) -> list[ClipInfo]:
+    """AMASS motions under root as clips; each motion file is its own split group."""
+    from training.data.amass import find_motions
+
+    root = Path(root)
+    out = []
+    for path in find_motions(root):
+        rel = path.relative_to(root).with_suffix("").as_posix()
+        out.append(ClipInfo(path, f"amass/{rel}", f"amass/{rel}", None, None))
+    return out
+
+
+def extract_amass_clip(info: ClipInfo, target_fps: float = TARGET_FPS) -> ClipPoses:
+    """An AMASS motion: already SMPL, so no retargeting (rig map "smpl", no bone errors)."""
+    from training.data.amass import load_motion
+
+    rotations, _, fps = load_motion(info.path)
+    frames = resample_indices(len(rotations), fps, target_fps)
+    axis_angle = remove_heading(rotations[frames])
+    keep = drop_near_duplicates(pose_features(axis_angle))
+    return ClipPoses(info, axis_angle[keep].astype(np.float32), frames[keep], fps, "smpl", {})
+
+
+def rig_agreement(clip_a: ClipInfo, clip_b: ClipInfo, max_shift: int = 6) -> tuple[np.ndarray, float]:
+    """How alike two conversions of one take retarget: per-joint mean angle (degrees) between their local
+    rotations (22,) and the mean per-joint position distance (metres), at 30 fps after the best time shift."""
+    from backend.body.rotations import axis_angle_to_rotmat as to_rotmat
+
+    seqs = []
+    for info in (clip_a, clip_b):
+        bvh = read_bvh(info.path)
+        frames = resample_indices(bvh.num_frames, true_fps(bvh.fps, info.fps_hint))
+        seqs.append(remove_heading(retarget(bvh.select_frames(frames)).axis_angle))
+    a, b = seqs
+    n = min(len(a), len(b)) - 2 * max_shift
+    if n <= 0:
+        raise ValueError("clips too short to compare")
+    ja = pose_joints(a[max_shift:max_shift + n])
+
+    def offset_error(shift: int) -> float:
+        jb = pose_joints(b[max_shift + shift:max_shift + shift + n])
+        return float(np.linalg.norm(ja - jb, axis=-1).mean())
+
+    shift = min(range(-max_shift, max_shift + 1), key=offset_error)
+    ra = to_rotmat(a[max_shift:max_shift + n])
+    rb = to_rotmat(b[max_shift + shift:max_shift + shift + n])
+    cos = (np.trace(np.swapaxes(ra, -1, -2) @ rb, axis1=-2, axis2=-1) - 1) / 2
+    return np.degrees(np.arccos(np.clip(cos, -1, 1))).mean(0), offset_error(shift)

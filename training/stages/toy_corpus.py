@@ -2,8 +2,8 @@
 
 Poses are noisy variants of arm x leg key poses with matching template captions and pair instructions,
 so models trained on it have something real to learn. Layout: poses.npz (rotations (N, 22, 3), ids,
-clip_ids, augmented), captions.jsonl {"id", "captions"}, pairs.jsonl {"a", "b", "instructions"},
-splits/{train,val,test}.txt (pose indices).
+clip_ids, split, augmented), captions.jsonl {"id", "captions"}, pairs.jsonl {"a", "b", "instructions"},
+splits/{train,val,test}.txt (pose ids).
 """
 import json
 from pathlib import Path
@@ -52,7 +52,7 @@ def write_toy_corpus(folder: str | Path, poses_per_clip: int = 10, clips_per_cla
                     split_of.append(split)
     (folder / "splits").mkdir(parents=True, exist_ok=True)
     np.savez(folder / "poses.npz", rotations=np.stack(rotations), ids=np.array(ids), clip_ids=np.array(clips),
-             augmented=np.zeros(len(ids), bool))
+             split=np.array(split_of), augmented=np.zeros(len(ids), bool))
     with (folder / "captions.jsonl").open("w") as out:
         for pose_id, (arm, leg) in zip(ids, labels):
             a, l = ARMS[arm][2], LEGS[leg][2]
@@ -71,5 +71,5 @@ def write_toy_corpus(folder: str | Path, poses_per_clip: int = 10, clips_per_cla
                 out.write(json.dumps({"a": ids[i], "b": ids[j], "instructions": [text]}) + "\n")
     for split in ("train", "val", "test"):
         (folder / "splits" / f"{split}.txt").write_text(
-            "\n".join(str(i) for i, s in enumerate(split_of) if s == split) + "\n")
+            "\n".join(pose_id for pose_id, s in zip(ids, split_of) if s == split) + "\n")
     return folder

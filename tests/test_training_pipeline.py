@@ -1,0 +1,53 @@
+"""The tiny config end to end: stages 0-3 on a synthetic corpus, exact resume of a real UniPose stage, and
+the evaluation report."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from training.stages.config import load_config
+from training.stages.logger import read_metrics
+from training.stages.toy_corpus import write_toy_corpus
+
+TINY = "training/configs/tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_toy_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.mark.slow
+def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
+    from training.evaluate import REPORT_NAME, evaluate_checkpoint
+    from training.train import train_all
+
+    config = load_config(TINY)
+    full = train_all(config, tmp_path / "full", corpus)
+    assert (tmp_path / "full" / "checkpoint" / "unipose" / "config.json").is_file()
+    for stage in ("stage1", "stage3"):                      # the LLM stages learn
+        losses = [r["loss"] for r in read_metrics(tmp_path / "full" / stage)]
+        assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.1, (stage, losses)
+    assert full["stages"]["stage0"]["mpjpe_mm"] > 0
+
+    # Interrupt stage 1 after step 25 (last checkpoint: step 20), then resume with a fresh process state.
+    split = tmp_path / "split"
+    train_all(config, split, corpus, stages=["stage0", "stage1"], stop_after=25)
+    assert not (split / "stage1" / "done.json").exists()
+    resumed = train_all(config, split, corpus, stages=["stage1"])
+    assert resumed["stages"]["stage1"]["resumed_from"] == 20
+    reference = [r["loss"] for r in read_metrics(tmp_path / "full" / "stage1")]
+    again = [r["loss"] for r in read_metrics(split / "stage1")]
+    assert again[20] == pytest.approx(reference[20], abs=1e-5)   # the next step after the checkpoint
+    assert again == pytest.approx(reference, abs=1e-4)
+
+    results = evaluate_checkpoint(tmp_path / "full" / "checkpoint", config, tmp_path / "eval", corpus_dir=corpus,
+                                  run_dir=tmp_path / "full", max_samples=8)
+    assert {"text_to_pose", "edit_pose", "pose_to_text", "pose_diff"} <= set(results)
+    assert np.isfinite(results["text_to_pose"]["mpjpe_mm"])
+    report = (tmp_path / "eval" / REPORT_NAME).read_text()
+    assert "Different dataset" in report and "308.6" in report and "examples.png" in report
+    assert (tmp_path / "eval" / "examples.png").stat().st_size > 1000
+    assert (tmp_path / "eval" / "training_curves.png").is_file()
+    assert json.loads((tmp_path / "eval" / "results.json").read_text()).keys() == results.keys()
