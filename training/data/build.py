@@ -99,7 +99,7 @@ def select_diverse(table: PoseTable, k: int, seed: int, progress: bool) -> PoseT
         members = np.flatnonzero(split == name)
         quota = int(round(k * len(members) / len(split)))
         features = corpus.pose_features(table.rotations[members].astype(np.float64))
-        chosen.append(members[np.sort(corpus.farthest_point_sampling(features, quota, seed))])
+        chosen.append(members[np.sort(corpus.farthest_point_sampling(features, quota, seed, progress))])
     return table.take(np.concatenate(chosen))
 
 
@@ -193,6 +193,7 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
     from training.data.report import write_report
 
     errors = {c.info.clip_id: (c.rigmap, c.bone_errors, len(c.axis_angle)) for c in extracted}
+    agreement = conversion_agreement(extracted)
     manifest = {
         "version": config.version,
         "built": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -217,8 +218,37 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
         ],
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
+    manifest["conversion_agreement"] = agreement
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
     write_report(folder, manifest, table, category, errors, text_stats)
     return manifest
+
+
+def conversion_agreement(extracted: list[corpus.ClipPoses]) -> dict:
+    """Takes converted with two different rigs, retargeted independently: how alike the results are."""
+    from backend.body.skeleton import POSE_JOINT_NAMES
+
+    by_group: dict[str, list[corpus.ClipPoses]] = {}
+    for c in extracted:
+        by_group.setdefault(c.info.group, []).append(c)
+    angles, distances, takes = [], [], []
+    for group, clips in sorted(by_group.items()):
+        rigs = {c.rigmap: c for c in clips if c.rigmap != "smpl"}
+        if len(rigs) < 2:
+            continue
+        a, b = list(rigs.values())[:2]
+        try:
+            angle, distance = corpus.rig_agreement(a.info, b.info)
+        except ValueError:
+            continue
+        angles.append(angle)
+        distances.append(distance)
+        takes.append(f"{a.info.clip_id} | {b.info.clip_id}")
+    if not takes:
+        return {}
+    mean = np.mean(angles, axis=0)
+    return {"takes": takes, "mean_joint_distance_m": float(np.mean(distances)),
+            "local_rotation_deg": {n: round(float(v), 2) for n, v in zip(POSE_JOINT_NAMES, mean)}}
 
 
 def _relative(path: Path, *roots: Path | None) -> str:

@@ -120,7 +120,7 @@ def drop_near_duplicates(features: np.ndarray, threshold_m: float = DUPLICATE_MM
     return np.asarray(keep, dtype=np.int64)
 
 
-def farthest_point_sampling(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+def farthest_point_sampling(features: np.ndarray, k: int, seed: int = 0, progress: bool = False) -> np.ndarray:
     """Greedy farthest-point sampling under mean per-joint distance. features (N, J, 3) -> (k,) indices."""
     n = len(features)
     if k >= n:
@@ -129,7 +129,12 @@ def farthest_point_sampling(features: np.ndarray, k: int, seed: int = 0) -> np.n
     chosen = np.empty(k, dtype=np.int64)
     nearest = np.full(n, np.inf, dtype=np.float32)
     current = int(rng.integers(n))
-    for i in range(k):
+    steps = range(k)
+    if progress:
+        from tqdm import tqdm
+
+        steps = tqdm(steps, desc="farthest points", unit="pose", mininterval=1.0)
+    for i in steps:
         chosen[i] = current
         d = np.sqrt(((features - features[current]) ** 2).sum(-1)).mean(-1)  # (N,)
         np.minimum(nearest, d, out=nearest)

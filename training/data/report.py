@@ -68,8 +68,19 @@ def write_report(folder: Path, manifest: dict, table, category: np.ndarray, erro
     for b in bones:
         lines.append(f"| {b} | " + " | ".join(f"{err[r][b]:.2f}" if b in err[r] else "-" for r in rigmaps) + " |")
     limb = [err[r][b] for r in rigmaps for b in bones if b in err[r] and b.split("->")[0] in LIMB_BONES]
-    lines += ["", f"Limb bones: max {max(limb):.3f} deg (target < 5)." if limb else "", "",
-              "## Contact sheet", "", "![contact sheet](contact_sheet.png)", ""]
+    lines += ["", f"Limb bones: max {max(limb):.3f} deg (target < 5)." if limb else "", ""]
+    agreement = manifest.get("conversion_agreement")
+    if agreement:
+        lines += ["## Agreement between two conversions of the same take", "",
+                  f"{len(agreement['takes'])} CMU takes exist in two rigs (e.g. `{agreement['takes'][0]}`). Retargeted",
+                  "independently and compared at 30 fps: mean per-joint position distance "
+                  f"{agreement['mean_joint_distance_m'] * 100:.1f} cm on the project skeleton; mean angle between the",
+                  "two local rotations per joint (degrees; the rigs' own conversions differ too, and arm twist is",
+                  "ill-defined when an arm is straight):", "",
+                  "| joint | deg |", "| --- | ---: |"]
+        lines += [f"| {j} | {v:.1f} |" for j, v in agreement["local_rotation_deg"].items() if "foot" not in j]
+        lines.append("")
+    lines += ["## Contact sheet", "", "![contact sheet](contact_sheet.png)", ""]
     (folder / "report.md").write_text("\n".join(lines))
     write_contact_sheet(folder / "contact_sheet.png", table, category, text_stats.get("captions", {}), manifest["settings"]["seed"])
 

@@ -12,6 +12,9 @@ so rigs with odd rest poses or bone-aligned local frames (Character Creator) wor
    knees and elbows come out as hinges), eyes and knuckles for head and hands; where no secondary is
    defined (or a limb is straight) the joint keeps its parent's twist (minimal local rotation);
 3. local = parent^T @ global, then axis-angle.
+
+Collar joints are placed by SMPL's proportions in the spine3 frame rather than taken from the rig, and
+a rig map may add a constant head pitch: rigs put the clavicle start and the eyes in different places.
 """
 import json
 from dataclasses import dataclass
@@ -43,11 +46,13 @@ class RigMap:
     joints: dict  # SMPL joint name -> BVH joint name or {"lerp": [a, b, t]}
     markers: dict  # marker name -> BVH joint name
     detect: list
+    head_pitch_deg: float = 0.0  # constant forward tilt added to the head (eye markers sit differently per rig)
 
     @classmethod
     def load(cls, path: str | Path) -> "RigMap":
         data = json.loads(Path(path).read_text())
-        return cls(data["name"], data["joints"], data.get("markers", {}), data.get("detect", []))
+        return cls(data["name"], data["joints"], data.get("markers", {}), data.get("detect", []),
+                   float(data.get("head_pitch_deg", 0.0)))
 
 
 def builtin_rigmaps() -> list[RigMap]:
@@ -163,8 +168,26 @@ def _rest(a: str, b: str) -> np.ndarray:
     return REST[JOINT_INDEX[b]] - REST[JOINT_INDEX[a]]
 
 
-def solve_global_rotations(points: np.ndarray, markers: dict[str, np.ndarray]) -> np.ndarray:
-    """Global rotations (T, 22, 3, 3) of SMPL's pose joints from target positions (T, 24, 3), SMPL frame."""
+def place_collars(points: np.ndarray, spine3_rot: np.ndarray) -> np.ndarray:
+    """Move the collar targets to where SMPL's proportions put them in the spine3 frame. (T, 24, 3) -> copy.
+
+    Rigs disagree on where the clavicle starts (at the sternum, at the spine, beside it), which would
+    otherwise turn every collar (and with it the shoulder) by a rig-dependent constant.
+    """
+    out = points.copy()
+    spine3, neck = JOINT_INDEX["spine3"], JOINT_INDEX["neck"]
+    scale = np.linalg.norm(points[:, neck] - points[:, spine3], axis=-1) / np.linalg.norm(REST[neck] - REST[spine3])
+    for side in ("left", "right"):
+        c = JOINT_INDEX[f"{side}_collar"]
+        out[:, c] = points[:, spine3] + scale[:, None] * (spine3_rot @ (REST[c] - REST[spine3]))
+    return out
+
+
+def solve_global_rotations(points: np.ndarray, markers: dict[str, np.ndarray],
+                           head_pitch_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Global rotations (T, 22, 3, 3) of SMPL's pose joints from target positions (T, 24, 3), SMPL frame.
+
+    Returns the rotations and the targets actually used (collars placed by `place_collars`)."""
     t = points.shape[0]
     g: dict[str, np.ndarray] = {}
     eye = np.broadcast_to(np.eye(3), (t, 3, 3))
@@ -181,6 +204,7 @@ def solve_global_rotations(points: np.ndarray, markers: dict[str, np.ndarray]) -
         across = (1 - mix) * hip_dir + mix * sh_dir
         g[joint] = align(g[parent], _rest(joint, child), _vec(points, joint, child), sh_line_rest, across)
 
+    points = place_collars(points, g["spine3"])
     has_eyes = "left_eye" in markers and "right_eye" in markers
     eyes = markers["left_eye"] - markers["right_eye"] if has_eyes else None
     g["neck"] = align(g["spine3"], _rest("neck", "head"), _vec(points, "neck", "head"),
@@ -193,6 +217,8 @@ def solve_global_rotations(points: np.ndarray, markers: dict[str, np.ndarray]) -
         g["head"] = align(g["neck"], np.array([0.0, 1.0, 0.0]), markers["head_top"] - head)
     else:
         g["head"] = g["neck"]
+    if head_pitch_deg:
+        g["head"] = g["head"] @ _axis_rotation(np.array([1.0, 0.0, 0.0]), np.radians(head_pitch_deg))
 
     for side in ("left", "right"):
         g[f"{side}_collar"] = align(g["spine3"], _rest(f"{side}_collar", f"{side}_shoulder"),
@@ -219,7 +245,7 @@ def solve_global_rotations(points: np.ndarray, markers: dict[str, np.ndarray]) -
         g[f"{side}_wrist"] = align(g[f"{side}_elbow"], _rest(f"{side}_wrist", f"{side}_hand"),
                                    _vec(points, f"{side}_wrist", f"{side}_hand"),
                                    np.array([0.0, 0.0, 1.0]) if across is not None else None, across)
-    return np.stack([g[name] for name in JOINT_NAMES[:22]], axis=1)
+    return np.stack([g[name] for name in JOINT_NAMES[:22]], axis=1), points
 
 
 def global_to_local(global_rot: np.ndarray) -> np.ndarray:
@@ -245,7 +271,7 @@ def retarget(bvh: Bvh, rigmap: RigMap | None = None) -> Retargeted:
     to_smpl = up_axis_rotation(points)
     points = points @ to_smpl.T
     markers = {k: v @ to_smpl.T for k, v in markers.items()}
-    global_rot = solve_global_rotations(points, markers)
+    global_rot, points = solve_global_rotations(points, markers, rigmap.head_pitch_deg)
     local = global_to_local(global_rot)
     pelvis = points[:, :1]
     return Retargeted(rotmat_to_axis_angle(local), pelvis[:, 0], points - pelvis, rigmap.name)

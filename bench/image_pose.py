@@ -1,0 +1,208 @@
+"""Rendered-body benchmark for the image path: photos with known ground truth -> BlazePose -> pose.
+
+Held-out corpus poses (or the built-in example poses when no corpus is found) are rendered as clothed
+capsule bodies by headless Blender from several views (front, three-quarter, side), then
+  - BlazePose runs on every photo (detection rate);
+  - the landmark definitions are checked against BlazePose: per-landmark offset between BlazePose's world
+    landmarks and ours (`--offsets`);
+  - geometric baseline: BlazePose world landmarks -> SMPL pose by direct IK (global orientation taken to
+    the world with the known camera), and the same IK on exact synthetic landmarks (IK's own ceiling);
+  - with a checkpoint: the full image -> pose path of UniPose (`UniPose.run("image_to_pose")`).
+MPJPE / PA-MPJPE in mm over the 22 pose joints, pelvis-centred.
+
+    .venv/bin/python bench/image_pose.py --poses 12 --views 3 [--checkpoint checkpoints/default] [--offsets]
+
+Renders are cached in --cache (default /tmp/unipose-image-bench), keyed by pose set, views and seed.
+"""
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.body.kinematics import pose_joints  # noqa: E402
+from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle  # noqa: E402
+from backend.vision.landmarks.camera import Camera, fov_focal, look_at  # noqa: E402
+from backend.vision.landmarks.definitions import pose_landmarks_smpl  # noqa: E402
+from backend.vision.landmarks.ik import CAMERA_TO_VIEW, landmarks_to_pose  # noqa: E402
+from backend.vision.landmarks.schema import LANDMARK_NAMES  # noqa: E402
+from backend.vision.landmarks.synthetic import landmarks_in_view  # noqa: E402
+
+VIEW_YAWS = ((-20.0, 20.0), (35.0, 60.0), (75.0, 100.0), (140.0, 180.0))  # front, 3/4, side, back
+VIEW_NAMES = ("front", "three-quarter", "side", "back")
+IMAGE_SIZE = (320, 400)
+
+
+def held_out_poses(corpus: Path, split: str, count: int, seed: int) -> tuple[list[str], np.ndarray, str]:
+    """(ids, poses (N, 22, 3), label of the source)."""
+    try:
+        from training.datasets import load_corpus
+        data = load_corpus(corpus)
+        ids = sorted(data.split_ids(split, include_augmented=False))
+        if ids:
+            chosen = np.random.default_rng(seed).choice(len(ids), size=min(count, len(ids)), replace=False)
+            picked = [ids[i] for i in sorted(chosen)]
+            return picked, np.stack([data.pose(i) for i in picked]), f"{corpus} [{split}]"
+    except (FileNotFoundError, KeyError) as error:
+        print(f"note: no corpus ({error}); using the example poses", file=sys.stderr)
+    from backend.body.example_poses import EXAMPLE_POSES
+    names = sorted(EXAMPLE_POSES)[:count]
+    return names, np.stack([EXAMPLE_POSES[n] for n in names]), "example poses (no corpus found)"
+
+
+def cameras_for(pose: np.ndarray, lift: float, views: int, rng: np.random.Generator) -> list[Camera]:
+    """Cameras in the rendered scene's frame (SMPL frame, body lifted by `lift`), the body filling ~75%."""
+    points = pose_landmarks_smpl(pose) + [0.0, lift, 0.0]
+    low, high = points.min(0), points.max(0)
+    cameras = []
+    for v in range(views):
+        fov = np.deg2rad(rng.uniform(35, 50))
+        extent = max(high[1] - low[1] + 0.25, 0.8 * np.linalg.norm(high - low))
+        distance = extent / (0.8 * 2 * np.tan(fov / 2)) + 0.3
+        yaw = np.deg2rad(rng.uniform(*VIEW_YAWS[v % len(VIEW_YAWS)]) * rng.choice([-1.0, 1.0]))
+        rotation, position = look_at((low + high) / 2, yaw, np.deg2rad(rng.uniform(0, 20)), distance)
+        cameras.append(Camera(rotation, position, fov_focal(fov, IMAGE_SIZE[1]), IMAGE_SIZE))
+    return cameras
+
+
+def render_set(names, poses, views: int, seed: int, cache: Path, samples: int) -> list[dict]:
+    """Render (or reuse) the photos; returns one record per photo: pose, camera, path, view."""
+    from backend.vision.landmarks.blender_body import body_lift, render_bodies
+
+    rng = np.random.default_rng(seed)
+    records, jobs = [], []
+    for name, pose in zip(names, poses):
+        lift = body_lift(pose)
+        cameras = cameras_for(pose, lift, views, rng)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name))
+        jobs.append({"pose": pose, "cameras": [c.to_dict() for c in cameras], "name": safe})
+        for k, camera in enumerate(cameras):
+            records.append({"pose": pose, "camera": camera, "lift": lift, "view": VIEW_NAMES[k % len(VIEW_NAMES)],
+                            "path": cache / f"{safe}_{k}.png"})
+    todo = [job for job in jobs if not all((cache / f"{job['name']}_{k}.png").is_file()
+                                           for k in range(len(job["cameras"])))]
+    if todo:
+        start = time.perf_counter()
+        render_bodies(todo, cache, samples=samples)
+        print(f"rendered {sum(len(j['cameras']) for j in todo)} photos in {time.perf_counter() - start:.0f} s",
+              file=sys.stderr)
+    return records
+
+
+def view_pose(pose: np.ndarray, camera: Camera) -> np.ndarray:
+    """The pose with its global orientation seen from the camera (the frame IK answers in)."""
+    out = np.array(pose, dtype=np.float64)
+    out[0] = rotmat_to_axis_angle(CAMERA_TO_VIEW @ camera.rotation @ axis_angle_to_rotmat(pose[0]))
+    return out
+
+
+def world_pose(estimate: np.ndarray, camera: Camera) -> np.ndarray:
+    """Inverse of view_pose: an IK answer back in the world frame with the known camera."""
+    out = np.array(estimate, dtype=np.float64)
+    out[0] = rotmat_to_axis_angle((CAMERA_TO_VIEW @ camera.rotation).T @ axis_angle_to_rotmat(estimate[0]))
+    return out
+
+
+def errors(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    from training.metrics.pose import mpjpe_mm, pa_mpjpe_mm
+    p, t = pose_joints(np.asarray(pred))[:, :22], pose_joints(np.asarray(target))[:, :22]
+    return mpjpe_mm(p, t), pa_mpjpe_mm(p, t)
+
+
+def offsets_table(pairs) -> list[str]:
+    """pairs: [(blazepose PoseLandmarks, exact PoseLandmarks)] -> table lines of per-landmark offsets."""
+    found = np.stack([a.world for a, _ in pairs])  # (M, 33, 3)
+    ours = np.stack([b.world for _, b in pairs])
+    scale = np.linalg.norm(ours[:, 11:13].mean(1) - ours[:, 23:25].mean(1), axis=-1) / \
+        np.maximum(np.linalg.norm(found[:, 11:13].mean(1) - found[:, 23:25].mean(1), axis=-1), 1e-6)
+    found = found * scale[:, None, None]  # BlazePose assumes its own body size: compare shapes
+    diff = (found - ours) * 1000.0
+    lines = ["| landmark | mean 3D offset mm | median mm | mean (x right, y down, z away) mm | 2D px |",
+             "| --- | ---: | ---: | --- | ---: |"]
+    pixels = np.stack([(a.image - b.image) * np.array(a.image_size) for a, b in pairs])  # (M, 33, 2)
+    for k, name in enumerate(LANDMARK_NAMES):
+        d = np.linalg.norm(diff[:, k], axis=-1)
+        mean = diff[:, k].mean(0)
+        lines.append(f"| {name} | {d.mean():.0f} | {np.median(d):.0f} | ({mean[0]:+.0f}, {mean[1]:+.0f}, "
+                     f"{mean[2]:+.0f}) | {np.linalg.norm(pixels[:, k], axis=-1).mean():.1f} |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path("data/corpus/v1"))
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--poses", type=int, default=12)
+    parser.add_argument("--views", type=int, default=3, help="1-4: front, three-quarter, side, back")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="a UniPose checkpoint folder")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/unipose-image-bench"))
+    parser.add_argument("--samples", type=int, default=12, help="Cycles samples per photo")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--offsets", action="store_true", help="print the per-landmark offset table")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args(argv)
+
+    names, poses, source = held_out_poses(args.corpus, args.split, args.poses, args.seed)
+    key = json.dumps([source, list(map(str, names)), args.views, args.seed, IMAGE_SIZE])
+    cache = args.cache / hashlib.sha1(key.encode()).hexdigest()[:10]
+    records = render_set(names, poses, args.views, args.seed, cache, args.samples)
+
+    from backend.vision.landmarks.blazepose import BlazePoseDetector, NoPersonFound
+    detector = BlazePoseDetector()
+    model = None
+    if args.checkpoint is not None:
+        from backend.model import UniPose
+        model = UniPose.from_pretrained(args.checkpoint)
+    rows = {}  # method -> view -> list of (pred, target)
+    pairs, misses = [], {}
+    for record in records:
+        pose, camera, view = record["pose"], record["camera"], record["view"]
+        points = pose_landmarks_smpl(pose) + [0.0, record["lift"], 0.0]
+        exact = landmarks_in_view(points, camera)
+        rows.setdefault("IK on exact synthetic landmarks (ceiling)", {}).setdefault(view, []).append(
+            (world_pose(landmarks_to_pose(exact), camera), pose))
+        try:
+            found = detector(record["path"])
+        except NoPersonFound:
+            misses[view] = misses.get(view, 0) + 1
+            continue
+        pairs.append((found, exact))
+        rows.setdefault("BlazePose + IK (camera known)", {}).setdefault(view, []).append(
+            (world_pose(landmarks_to_pose(found), camera), pose))
+        if model is not None:
+            answer = model.run("image_to_pose", images=[record["path"]])
+            if answer.poses:
+                rows.setdefault(f"UniPose {args.checkpoint}", {}).setdefault(view, []).append(
+                    (answer.poses[0], pose))
+
+    total = len(records)
+    print(f"\nRendered-body image -> pose benchmark: {len(poses)} poses from {source}, {args.views} views, "
+          f"{total} photos {IMAGE_SIZE[0]}x{IMAGE_SIZE[1]}; BlazePose found a person in "
+          f"{total - sum(misses.values())}/{total}" + (f" (missed: {misses})" if misses else ""))
+    if model is None:
+        print("(no --checkpoint given: the model row is absent)")
+    print("\n| method | view | photos | MPJPE mm | PA-MPJPE mm |\n| --- | --- | ---: | ---: | ---: |")
+    results = {}
+    for method, by_view in rows.items():
+        everything = [item for items in by_view.values() for item in items]
+        for view, items in list(by_view.items()) + [("all", everything)]:
+            mpjpe, pa = errors(np.stack([p for p, _ in items]), np.stack([t for _, t in items]))
+            results[f"{method} / {view}"] = {"photos": len(items), "mpjpe_mm": mpjpe, "pa_mpjpe_mm": pa}
+            print(f"| {method} | {view} | {len(items)} | {mpjpe:.1f} | {pa:.1f} |")
+    if args.offsets and pairs:
+        print(f"\nBlazePose vs. the synthetic landmark definitions ({len(pairs)} photos; BlazePose world points "
+              "rescaled to our torso length; x right, y down, z away from the camera):\n")
+        print("\n".join(offsets_table(pairs)))
+    if args.json:
+        args.json.write_text(json.dumps({"source": source, "photos": total, "misses": misses,
+                                         "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
