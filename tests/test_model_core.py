@@ -6,7 +6,7 @@ from PIL import Image
 
 from backend.model import IGNORE, TASKS, LoraSettings, UniPose
 from backend.model.attention import mixed_attention_mask
-from backend.model.decoding import SamplingSettings, _Stream, _one_shot_pose, generate
+from backend.model.decoding import SamplingSettings, _Stream, generate
 from backend.model.testing import make_tiny_checkpoint, randomize_lora
 
 torch.set_num_threads(2)
@@ -97,23 +97,24 @@ def test_one_shot_decoding_equals_full_mixed_mask_forward(model):
     queries = torch.nonzero(sample.branch).flatten()
     code_logits = full[queries][:, model.vocab.first_id:model.vocab.first_id + model.vocab.codebook_size]
     assert torch.equal(code_logits.argmax(-1), codes)
-    # numerically: the cached one-shot step gives the same code logits and the same logits after <pose_end>
+    # numerically: a cached prefill, then the queries alone, then codes + <pose_end> after cropping them
     stream = _Stream(model, 1, model.device)
+    ones = lambda count: torch.ones(1, count, dtype=torch.bool)  # noqa: E731
     with torch.no_grad():
         start = len(prompt) + 1  # prompt + <pose_start>
         ids = sample.input_ids[:start][None]
-        stream.feed(model.embed(ids, []), torch.ones_like(ids, dtype=torch.bool), sample.span_ids[:start][None],
-                    sample.position_ids[:start][None])
-        step = stream.feed(model.embed(sample.input_ids[queries][None], []), torch.ones(1, len(queries), dtype=torch.bool),
-                           torch.full((1, len(queries)), 5), sample.position_ids[queries][None], keep="all")
-        assert torch.allclose(step[0], full[queries], atol=1e-4)
+        stream.feed(model.embed(ids, []), ones(start), sample.span_ids[:start][None], sample.position_ids[:start][None])
+        hidden = stream.feed(model.embed(sample.input_ids[queries][None], []), ones(len(queries)),
+                             torch.full((1, len(queries)), 5), sample.position_ids[queries][None])
+        assert torch.allclose(stream.logits(hidden)[0], full[queries], atol=1e-4)
+        assert torch.allclose(stream.code_logits(hidden)[0], code_logits, atol=1e-4)
         stream.crop(len(queries))
         rest = slice(int(queries[-1]) + 1, int(queries[-1]) + 2 + len(queries))  # codes + <pose_end>
-        after = stream.feed(model.embed(sample.input_ids[rest][None], []), torch.ones(1, len(queries) + 1, dtype=torch.bool),
-                            sample.span_ids[rest][None], sample.position_ids[rest][None])
-    assert torch.allclose(after[0], full[rest][-1], atol=1e-4)
-    assert answers[0].pieces[1:] == [] or answers[0].pieces[1][0] == int(
-        full[rest][-1, :model.vocab.first_id].argmax())
+        hidden = stream.feed(model.embed(sample.input_ids[rest][None], []), ones(len(queries) + 1),
+                             sample.span_ids[rest][None], sample.position_ids[rest][None])
+    assert torch.allclose(stream.logits(hidden)[0, -1], full[rest][-1], atol=1e-4)
+    continued = answers[0].pieces[1:]
+    assert not continued or continued[0][0] == int(full[rest][-1, :model.vocab.first_id].argmax())
 
 
 def test_sampling_several_poses_in_one_batch(checkpoint):

@@ -1,6 +1,7 @@
 """Sequence layout: targets, pose spans, query branch, positions, templates."""
 import numpy as np
 import pytest
+import torch
 
 from backend.model import IGNORE, TASKS, TEMPLATES, task_messages
 from backend.model.sequence import SequenceBuilder, collate
@@ -37,8 +38,8 @@ def test_output_pose_layout(builder):
     queries = slice(out + 1, out + 81)
     codes_span = slice(out + 81, out + 161)
     assert ids[queries].tolist() == v.query_ids().tolist() and sample.branch[queries].all()
-    assert targets[queries].tolist() == v.code_ids(codes_span_ids := __import__("torch").tensor(codes)).tolist()
-    assert ids[codes_span].tolist() == codes_span_ids.add(v.first_id).tolist()
+    code_ids = v.code_ids(torch.tensor(codes)).tolist()
+    assert targets[queries].tolist() == code_ids and ids[codes_span].tolist() == code_ids
     assert (targets[codes_span] == IGNORE).all()  # codes are inputs, the queries predict them
     assert pos[queries].tolist() == pos[codes_span].tolist() == list(range(int(pos[out]) + 1, int(pos[out]) + 81))
     assert int(ids[out + 161]) == v.pose_end and int(pos[out + 161]) == int(pos[out]) + 81

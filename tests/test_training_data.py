@@ -56,3 +56,32 @@ def test_augmented_poses_are_excluded_from_evaluation(tmp_path):
     corpus = load_corpus(folder)
     assert task_records(corpus, "pose_to_text", "test", evaluation=True) == []
     assert task_records(corpus, "pose_to_text", "test")
+
+
+def test_release_corpus_from_posescript_and_posefix_files(tmp_path):
+    import json
+    import shutil
+    from training.datasets import load_release_corpus
+
+    amass = tmp_path / "amass" / "CMU" / "01"
+    amass.mkdir(parents=True)
+    shutil.copy("/work/shared/data/fixtures/amass_sample.npz", amass / "01_01_poses.npz") \
+        if __import__("os").path.exists("/work/shared/data/fixtures/amass_sample.npz") else pytest.skip("no fixture")
+    write = lambda name, value: (tmp_path / name).write_text(json.dumps(value)) or str(tmp_path / name)
+    index = {str(i): ["CMU", "01/01_01_poses.npz", 10 * i] for i in range(6)}
+    sources = {
+        "amass": str(tmp_path / "amass"),
+        "posescript": {"ids": write("ps_ids.json", index),
+                       "captions": [write("ps_caps.json", {str(i): f"pose {i}" for i in range(6)})],
+                       "splits": {"train": write("ps_train.json", [0, 1, 2, 3]), "test": write("ps_test.json", [4, 5])}},
+        "posefix": {"ids": write("pf_ids.json", index), "pairs": write("pf_pairs.json", [[0, 1], [4, 5]]),
+                    "captions": [write("pf_caps.json", {"0": ["bend more"], "1": "straighten"})],
+                    "splits": {"train": write("pf_train.json", [0]), "test": write("pf_test.json", [1])}},
+    }
+    corpus = load_release_corpus(sources)
+    assert corpus.rotations.shape == (6 + 4, 22, 3)
+    assert corpus.captions["posescript:2"] == ["pose 2"]
+    assert np.allclose(corpus.pose("posescript:3"), corpus.pose("posefix:3"))   # same AMASS frame
+    assert not np.allclose(corpus.pose("posescript:3"), corpus.pose("posescript:4"))
+    assert len(task_records(corpus, "text_to_pose", "train")) == 4
+    assert [r["text"] for r in task_records(corpus, "edit_pose", "test")] == ["straighten"]

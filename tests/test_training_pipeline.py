@@ -33,7 +33,8 @@ def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
 
     # Interrupt stage 1 after step 25 (last checkpoint: step 20), then resume with a fresh process state.
     split = tmp_path / "split"
-    train_all(config, split, corpus, stages=["stage0", "stage1"], stop_after=25)
+    shutil.copytree(tmp_path / "full" / "tokenizer", split / "tokenizer")   # stage 0 is not retrained
+    train_all(config, split, corpus, stages=["stage1"], stop_after=25)
     assert not (split / "stage1" / "done.json").exists()
     resumed = train_all(config, split, corpus, stages=["stage1"])
     assert resumed["stages"]["stage1"]["resumed_from"] == 20

@@ -137,3 +137,72 @@ def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False
 def stage_datasets(corpus: Corpus, tasks: dict[str, float], split: str = "train") -> dict[str, list[dict]]:
     """Task name -> training records, for the tasks with a positive weight."""
     return {task: task_records(corpus, task, split) for task, weight in tasks.items() if weight > 0}
+
+
+def load_release_corpus(sources: dict) -> Corpus:
+    """The same Corpus from the real PoseScript / PoseFix releases, poses read from a local AMASS copy.
+
+    sources = {"amass": AMASS root,
+               "posescript": {"ids": id index JSON, "captions": [caption JSON, ...],
+                              "splits": {"train": JSON list of pose ids, "val": ..., "test": ...}},
+               "posefix":    {"ids": id index JSON, "pairs": pair JSON, "captions": [instruction JSON, ...],
+                              "splits": {"train": JSON list of pair ids, ...}}}
+    Either dataset may be left out. Pose ids become "posescript:<id>" / "posefix:<id>"; a PoseFix pair's
+    split is given to both of its poses (PoseScript's own split wins for poses it lists).
+    """
+    from training.data import posescript as release
+
+    amass = Path(sources["amass"])
+    rotations, ids, clips, splits = [], [], [], {s: set() for s in SPLITS}
+    captions: dict[str, list[str]] = {}
+    pairs: list[tuple[str, str, list[str]]] = []
+
+    def add_poses(name: str, index: dict, wanted: list[int]) -> None:
+        wanted = [i for i in dict.fromkeys(wanted) if f"{name}:{i}" not in known]
+        if not wanted:
+            return
+        rotations.append(release.poses_for_ids(index, wanted, amass).astype(np.float32))
+        for i in wanted:
+            known.add(f"{name}:{i}")
+            ids.append(f"{name}:{i}")
+            clips.append(index[i][1])
+
+    known: set[str] = set()
+    if "posescript" in sources:
+        ps = sources["posescript"]
+        index = release.load_id_index(ps["ids"])
+        texts: dict[int, list[str]] = {}
+        for path in ps.get("captions", []):
+            for i, t in release.load_texts(path).items():
+                texts.setdefault(i, []).extend(t)
+        for split, path in ps.get("splits", {}).items():
+            members = release.load_split(path)
+            add_poses("posescript", index, members)
+            splits[split] |= {f"posescript:{i}" for i in members}
+        captions.update({f"posescript:{i}": t for i, t in texts.items() if f"posescript:{i}" in known})
+    if "posefix" in sources:
+        pf = sources["posefix"]
+        index = release.load_id_index(pf["ids"])
+        pair_ids = release.load_pairs(pf["pairs"])
+        texts = {}
+        for path in pf.get("captions", []):
+            for i, t in release.load_texts(path).items():
+                texts.setdefault(i, []).extend(t)
+        assigned = set().union(*splits.values())
+        for split, path in pf.get("splits", {}).items():
+            members = [p for p in release.load_split(path) if p in pair_ids and p in texts]
+            add_poses("posefix", index, [i for p in members for i in pair_ids[p]])
+            for p in members:
+                a, b = (f"posefix:{i}" for i in pair_ids[p])
+                pairs.append((a, b, texts[p]))
+                splits[split] |= {a, b} - assigned
+    if not ids:
+        raise ValueError("no poses: give `posescript` and/or `posefix` with split files")
+    return Corpus(np.concatenate(rotations), ids, clips, np.zeros(len(ids), bool), captions, pairs, splits)
+
+
+def load_training_corpus(corpus_dir: str | Path, sources: dict | None = None) -> Corpus:
+    """The config's data: the real releases when `sources` names them, else the corpus folder."""
+    if sources and ("posescript" in sources or "posefix" in sources):
+        return load_release_corpus(sources)
+    return load_corpus(corpus_dir)

@@ -55,11 +55,12 @@ def generate(model, records: list[dict], make_image, max_new_tokens: int = 96) -
     return outputs, seconds, failures
 
 
-def evaluate_task(model, task: str, records: list[dict], make_image, retrieval: dict, embed) -> dict:
+def evaluate_task(model, task: str, records: list[dict], make_image, retrieval: dict, embed,
+                  max_new_tokens: int = 96) -> tuple[dict, list]:
     from training.metrics.tasks import score_poses, score_texts
     from training.retrieval.fit import PAIR_TEXT, POSE_TEXT
 
-    outputs, seconds, failures = generate(model, records, make_image)
+    outputs, seconds, failures = generate(model, records, make_image, max_new_tokens)
     pair = task in PAIR_TASKS
     judge = retrieval.get(PAIR_TEXT if pair else POSE_TEXT)
     if task in POSE_TASKS:
@@ -140,7 +141,8 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
             log(f"{task}: fewer than 2 held-out samples, skipped")
             continue
         with torch.no_grad():
-            scores, outputs = evaluate_task(model, task, records, make_image, retrieval, embed)
+            scores, outputs = evaluate_task(model, task, records, make_image, retrieval, embed,
+                                            eval_cfg.max_new_tokens)
         results[task] = scores
         log(f"{task}: " + ", ".join(f"{k}={v:.1f}" for k, v in scores.items()
                                     if isinstance(v, float) and not k.startswith("real_")))

@@ -129,6 +129,7 @@ def _read_json(path: Path):
 
 
 def _load_or_build(config: TrainConfig, previous: Path | None, tokenizer_dir: Path, out: Path, texts: list[str]):
+    seed_everything(config.run.seed)  # the fresh model's random parts do not depend on what ran before
     if previous is not None:
         from backend.model.unipose import UniPose
         return UniPose.from_pretrained(previous, trainable=True, merge_lora=False)

@@ -9,6 +9,7 @@ ground when its centre is one radius above the lowest point of the body.
 Sided parts exist as `left_<name>` and `right_<name>`; their offsets are written for the left side and
 mirrored (x -> -x) for the right.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,7 @@ _MIDLINE: dict[str, PartSpec] = {
     "chest": PartSpec("spine3", 0.050, (0.0, 0.0, 0.065)),
     "belly": PartSpec("spine1", 0.050, (0.0, 0.0, 0.060)),
     "lower_back": PartSpec("spine1", 0.050, (0.0, 0.0, -0.060)),
-    "buttocks": PartSpec("pelvis", 0.060, (0.0, -0.050, -0.040)),
+    "buttocks": PartSpec("pelvis", 0.060, (0.0, -0.100, -0.040)),  # sitting bones, below the hip joints
 }
 SIDED_PARTS: tuple[str, ...] = tuple(_SIDED)
 MIDLINE_PARTS: tuple[str, ...] = tuple(_MIDLINE)
@@ -86,10 +87,14 @@ def part_centres(joints: torch.Tensor, global_rot: torch.Tensor) -> torch.Tensor
 
     joints (..., 24, 3), global_rot (..., 24, 3, 3) from forward kinematics -> (..., P, 3).
     """
-    t = torch.as_tensor(_T, dtype=joints.dtype)[:, None]  # (P, 1)
+    t, offset = _constants(joints.dtype)
     on_bone = joints[..., _JOINT, :] * (1 - t) + joints[..., _TOWARD, :] * t  # (..., P, 3)
-    offset = torch.as_tensor(_OFFSET, dtype=joints.dtype)  # (P, 3)
-    return on_bone + (global_rot[..., _FRAME, :, :] @ offset[..., None])[..., 0]
+    return on_bone + (global_rot[..., _FRAME, :, :] @ offset)[..., 0]
+
+
+@functools.cache
+def _constants(dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor(_T, dtype=dtype)[:, None], torch.tensor(_OFFSET, dtype=dtype)[..., None]  # (P, 1), (P, 3, 1)
 
 
 def _ancestors(joint: int) -> set[int]:

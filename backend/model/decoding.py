@@ -62,34 +62,32 @@ class _Stream:
         self.valid = torch.zeros(batch, 0, dtype=torch.bool, device=device)
         self.spans = torch.zeros(batch, 0, dtype=torch.long, device=device)
         self.next_span = 0
+        self.base = base_model(model.llm)
 
     def new_span(self) -> int:
         self.next_span += 1
         return self.next_span - 1
 
-    def feed(self, embeds, valid, spans, positions, keep: str = "last") -> torch.Tensor:
-        """embeds (B, T, H), valid/spans/positions (B, T) -> logits.
-
-        keep: "last" -> (B, V) logits of the last position; "codes" -> (B, T, codebook) pose-code logits of
-        every position (only those rows of the output layer are computed); "all" -> (B, T, V).
-        """
+    def feed(self, embeds, valid, spans, positions) -> torch.Tensor:
+        """embeds (B, T, H), valid/spans/positions (B, T) -> last hidden states (B, T, H); extends the cache."""
         self.valid = torch.cat([self.valid, valid], dim=1)
         self.spans = torch.cat([self.spans, spans], dim=1)
-        llm = self.model.llm
-        mask = mixed_attention_mask(llm.config, embeds, self.valid, self.spans, past_key_values=self.cache)
-        base = base_model(llm)
-        hidden = base.get_decoder()(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
-                                    past_key_values=self.cache, use_cache=True).last_hidden_state  # (B, T, H)
-        head = base.get_output_embeddings()
-        if keep == "last":
-            return head(hidden[:, -1])
-        if keep == "codes":
-            vocab = self.model.vocab
-            rows = slice(vocab.first_id, vocab.first_id + vocab.codebook_size)
-            if type(head) is torch.nn.Linear and head.bias is None:
-                return torch.nn.functional.linear(hidden, head.weight[rows])
-            return head(hidden)[..., rows]
-        return head(hidden)
+        mask = mixed_attention_mask(self.base.config, embeds, self.valid, self.spans, past_key_values=self.cache)
+        return self.base.get_decoder()(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
+                                       past_key_values=self.cache, use_cache=True).last_hidden_state
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(..., H) -> (..., V) over the whole vocabulary."""
+        return self.base.get_output_embeddings()(hidden)
+
+    def code_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(..., H) -> (..., codebook): only the pose-code rows of the output layer are computed."""
+        vocab = self.model.vocab
+        rows = slice(vocab.first_id, vocab.first_id + vocab.codebook_size)
+        head = self.base.get_output_embeddings()
+        if type(head) is torch.nn.Linear and head.bias is None:
+            return torch.nn.functional.linear(hidden, head.weight[rows])
+        return head(hidden)[..., rows]  # a peft wrapper: let it apply its token rows
 
     def crop(self, count: int) -> None:
         self.cache.crop(-count)
@@ -106,6 +104,9 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     model: a UniPose (uses .llm, .vocab, .embed, .eos_ids, .device). prompt_*: (L,) tensors from a prompt
     Sample. start_with_pose forces <pose_start> as the first answer token; stop_after_pose ends a row's
     answer with its first pose (both used for the pose-output tasks).
+
+    A token is fed together with the pose queries when it is <pose_start> (one forward, queries cropped
+    after), and with start_with_pose the prompt itself goes in that same forward.
     """
     vocab = model.vocab
     device = model.device
@@ -115,67 +116,64 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     else:
         generator.seed()
     b, n = num_samples, vocab.num_pose_tokens
-    ids = prompt_ids.to(device).expand(b, -1)
-    embeds = model.embed(ids[:1], images).expand(b, -1, -1)
+    embedding = model.llm.get_input_embeddings()
     stream = _Stream(model, b, device)
-    span_offset = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
-    stream.next_span = max(span_offset, 0)
-    logits = stream.feed(embeds, torch.ones_like(ids, dtype=torch.bool), prompt_spans.to(device).expand(b, -1),
-                         prompt_positions.to(device).expand(b, -1))  # (B, V)
+    stream.next_span = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
+    prompt = (model.embed(prompt_ids[None].to(device), images).expand(b, -1, -1),
+              torch.ones(b, len(prompt_ids), dtype=torch.bool, device=device),
+              prompt_spans.to(device).expand(b, -1), prompt_positions.to(device).expand(b, -1))
     next_position = torch.full((b,), int(prompt_positions.max()) + 1, device=device)
-    text_bias = _text_logit_bias(model, logits.shape[-1], device)
+    logits = None if start_with_pose else stream.logits(stream.feed(*prompt)[:, -1])  # (B, V)
+    text_bias = _text_logit_bias(model, vocab.size, device)
     eos = torch.tensor(sorted(model.eos_ids), device=device)
     active = torch.ones(b, dtype=torch.bool, device=device)
     answers = [Generated() for _ in range(b)]
-    embedding = model.llm.get_input_embeddings()
+    query_ids = vocab.query_ids().to(device).expand(b, -1)  # (B, n)
 
     for step_index in range(settings.max_new_tokens):
-        tokens = choose(logits + text_bias, settings.temperature, settings.top_p, generator)  # (B,)
-        if start_with_pose and step_index == 0:
-            tokens = torch.full_like(tokens, vocab.pose_start)
-        for row in torch.nonzero(active & ~torch.isin(tokens, eos)).flatten().tolist():
-            if int(tokens[row]) != vocab.pose_start:
-                answers[row].add_text(int(tokens[row]))
-        active &= ~torch.isin(tokens, eos)
+        if logits is None:
+            tokens = torch.full((b,), vocab.pose_start, device=device)
+        else:
+            tokens = choose(logits[:, :vocab.size] + text_bias, settings.temperature, settings.top_p, generator)
+        finished = torch.isin(tokens, eos)
+        for row in torch.nonzero(active & ~finished & (tokens != vocab.pose_start)).flatten().tolist():
+            answers[row].add_text(int(tokens[row]))
+        active &= ~finished
         if not active.any():
             break
         posing = active & (tokens == vocab.pose_start)
-        logits = stream.feed(embedding(tokens[:, None]), active[:, None], torch.full_like(tokens[:, None], -1),
-                             next_position[:, None])
+        token_chunk = (embedding(tokens[:, None]), active[:, None], torch.full_like(tokens[:, None], -1),
+                       next_position[:, None])
         next_position = next_position + active.long()
-        if posing.any():
-            codes = _one_shot_pose(model, stream, posing, next_position, settings, generator)  # (B, n)
-            for row in torch.nonzero(posing).flatten().tolist():
-                answers[row].pieces.append(codes[row].cpu())
-            if stop_after_pose:
-                active &= ~posing
-                if not active.any():
-                    break
-                posing = torch.zeros_like(posing)  # stopped rows feed nothing more
-            code_ids = vocab.code_ids(codes)
-            chunk_ids = torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1)
-            span = stream.new_span()
-            spans = torch.cat([torch.full_like(code_ids, span), torch.full_like(code_ids[:, :1], -1)], dim=1)
-            positions = next_position[:, None] + torch.arange(n + 1, device=device)
-            valid = posing[:, None].expand(-1, n + 1)
-            after = stream.feed(embedding(chunk_ids), valid, spans, positions)
-            logits = torch.where(posing[:, None], after, logits)
-            next_position = next_position + posing.long() * (n + 1)
+        if not posing.any():
+            logits = stream.logits(stream.feed(*token_chunk)[:, -1])
+            continue
+        # <pose_start> and the n queries in one forward (plus the prompt on the very first step)
+        query_chunk = (embedding(query_ids), posing[:, None].expand(-1, n),
+                       torch.full_like(query_ids, stream.new_span()),
+                       next_position[:, None] + torch.arange(n, device=device))
+        chunks = [token_chunk, query_chunk] if logits is not None else [prompt, token_chunk, query_chunk]
+        hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))
+        stream.crop(n)
+        codes = choose(stream.code_logits(hidden[:, -n:]), settings.temperature, settings.top_p, generator)
+        for row in torch.nonzero(posing).flatten().tolist():
+            answers[row].pieces.append(codes[row].cpu())
+        if stop_after_pose:
+            active &= ~posing
+            if not active.any():
+                break
+            posing = torch.zeros_like(posing)
+        text_logits = stream.logits(hidden[:, -n - 1])  # after the token, for rows that did not start a pose
+        # the chosen codes as a bidirectional span, then <pose_end>
+        code_ids = vocab.code_ids(codes)
+        pose_chunk = (embedding(torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1)),
+                      posing[:, None].expand(-1, n + 1),
+                      torch.cat([torch.full_like(code_ids, stream.new_span()), torch.full_like(code_ids[:, :1], -1)], 1),
+                      next_position[:, None] + torch.arange(n + 1, device=device))
+        after = stream.logits(stream.feed(*pose_chunk)[:, -1])
+        logits = torch.where(posing[:, None], after, text_logits)
+        next_position = next_position + posing.long() * (n + 1)
     return answers
-
-
-def _one_shot_pose(model, stream: _Stream, rows: torch.Tensor, next_position: torch.Tensor,
-                   settings: SamplingSettings, generator) -> torch.Tensor:
-    """Run the pose queries for `rows` (B,) bool in one forward; returns codes (B, n) (garbage elsewhere)."""
-    vocab = model.vocab
-    n = vocab.num_pose_tokens
-    query_ids = vocab.query_ids().to(stream.valid.device).expand(rows.shape[0], -1)  # (B, n)
-    positions = next_position[:, None] + torch.arange(n, device=query_ids.device)
-    spans = torch.full_like(query_ids, stream.new_span())
-    code_logits = stream.feed(model.llm.get_input_embeddings()(query_ids), rows[:, None].expand(-1, n), spans,
-                              positions, keep="codes")  # (B, n, codebook)
-    stream.crop(n)
-    return choose(code_logits, settings.temperature, settings.top_p, generator)
 
 
 def _text_logit_bias(model, size: int, device) -> torch.Tensor:

@@ -189,8 +189,15 @@ class SequenceBuilder:
     # ------------------------------------------------------------------ conversations
     def render(self, messages: list[dict], add_generation_prompt: bool) -> str:
         plain = [{"role": m["role"], "content": with_placeholders(m)} for m in messages]
-        return self.text_tokenizer.apply_chat_template(plain, tokenize=False,
-                                                       add_generation_prompt=add_generation_prompt)
+        try:
+            return self.text_tokenizer.apply_chat_template(plain, tokenize=False,
+                                                           add_generation_prompt=add_generation_prompt)
+        except Exception:  # noqa: BLE001 - templates without a system role (Mistral) raise from Jinja
+            if len(plain) < 2 or plain[0]["role"] != "system":
+                raise
+            folded = [{"role": plain[1]["role"], "content": f"{plain[0]['content']}\n\n{plain[1]['content']}"}]
+            return self.text_tokenizer.apply_chat_template(folded + plain[2:], tokenize=False,
+                                                           add_generation_prompt=add_generation_prompt)
 
     def prompt(self, messages: list[dict]) -> Sample:
         """The sequence for generating the next assistant turn (no targets)."""

@@ -10,6 +10,7 @@ An encoder is an `nn.Module` with
 
 Register new kinds with `@register_encoder("kind")` on a class that has `from_config(config)`.
 """
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ import torch
 from torch import nn
 
 ENCODERS: dict[str, type] = {}
+# kinds defined outside this module, imported on first use so a saved config can name them
+ENCODER_MODULES = {"landmarks": "backend.vision.landmarks.encoder"}
 
 
 def register_encoder(kind: str):
@@ -30,6 +33,8 @@ def register_encoder(kind: str):
 
 def build_encoder(config: dict) -> nn.Module:
     kind = config.get("kind")
+    if kind not in ENCODERS and kind in ENCODER_MODULES:
+        importlib.import_module(ENCODER_MODULES[kind])
     if kind not in ENCODERS:
         raise ValueError(f"unknown image encoder kind {kind!r}; known: {sorted(ENCODERS)}")
     return ENCODERS[kind].from_config(config)

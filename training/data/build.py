@@ -5,21 +5,21 @@ Layout of `<out>/<version>/`:
                      augmented (bool), source, category
     splits/          train.txt, val.txt, test.txt (pose ids) and groups.json (clip group -> split)
     activities.jsonl {"id", "clip_id", "text"}: CMU activity descriptions (weak pose text)
-    captions.jsonl   {"id", "captions": [...]}   (when training.captioning is available)
-    pairs.jsonl      {"a", "b", "instructions": [...]} (when pair instructions are available)
+    captions.jsonl   {"id", "captions": [...]}                  (unless built with --no-text)
+    pairs.jsonl      {"a", "b", "split", "instructions": [...]}  (unless built with --no-text)
     manifest.json    version, counts, exact sources, settings
     report.md, contact_sheet.png
 """
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from training.data import augment, corpus
-from training.data.categories import CATEGORIES, categorize
+from training.data.categories import categorize
 from training.data.keyposes import perturbed_keyposes
 
 CORPUS_VERSION = "v1"
@@ -33,10 +33,8 @@ class BuildConfig:
     recombine_fraction: float = 0.12
     keypose_variants: int = 60  # perturbed copies of each hand-built key pose
     captions_per_pose: int = 3
-    pairs_per_pose: float = 0.5  # pairs requested per pose, when pair selection is available
     seed: int = 0
     version: str = CORPUS_VERSION
-    settings: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -171,6 +169,7 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
     extracted, pool, group_split = extract_mocap(bvh_dir, progress, amass_dir)
     base = select_diverse(pool, config.base_poses, config.seed, progress)
     table = base.extend(augmentations(base, config)).extend(keypose_table(config))
+    table.rotations = corpus.remove_heading(table.rotations.astype(np.float64)).astype(np.float32)
     category = categorize(table.rotations.astype(np.float64))
 
     np.savez_compressed(
@@ -274,10 +273,7 @@ def _counts(values) -> dict[str, int]:
 
 
 def write_text(folder: Path, table: PoseTable, config: BuildConfig, progress: bool) -> dict:
-    """captions.jsonl and pairs.jsonl from training.captioning; empty stats when it is not there."""
+    """captions.jsonl and pairs.jsonl from training.captioning (see training.data.text)."""
     from training.data import text
 
     return text.write_text_files(folder, table.ids, table.rotations.astype(np.float64), table.split, config, progress)
-
-
-__all__ = ["BuildConfig", "build_corpus", "CATEGORIES"]

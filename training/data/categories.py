@@ -30,6 +30,9 @@ def categorize_joints(joints: np.ndarray) -> np.ndarray:
     hands = height[:, [_J["left_wrist"], _J["right_wrist"], _J["left_hand"], _J["right_hand"]]].min(-1)
     feet = height[:, [_J["left_ankle"], _J["right_ankle"], _J["left_foot"], _J["right_foot"]]].min(-1)
     incline = _incline_deg(joints)
+    left = joints[:, _J["left_hip"]] - joints[:, _J["right_hip"]]
+    front = np.cross(left, joints[:, _J["neck"]] - joints[:, _J["pelvis"]])  # +Z for the rest pose
+    face_down = front[:, 1] / np.maximum(np.linalg.norm(front, axis=-1), 1e-9) < -0.5
     thigh = joints[:, [_J["left_knee"], _J["right_knee"]]] - joints[:, [_J["left_hip"], _J["right_hip"]]]
     thigh_flat = np.abs(thigh[..., 1]) / np.maximum(np.linalg.norm(thigh, axis=-1), 1e-9) < 0.5  # (N, 2)
 
@@ -44,8 +47,8 @@ def categorize_joints(joints: np.ndarray) -> np.ndarray:
     out[upright & (pelvis <= 0.8) & (pelvis > 0.25) & (stance > 0.6) & (knee >= 0.12)] = "lunging"
     horizontal = (incline >= 50) & (incline <= 130)
     rules = (  # first match wins
-        ("all_fours", (hands < 0.1) & (knee < 0.15) & (pelvis > 0.3)),
-        ("plank", (hands < 0.12) & (feet < 0.15) & (pelvis > 0.2) & (knee > 0.15)),
+        ("all_fours", face_down & (hands < 0.1) & (knee < 0.15) & (pelvis > 0.3)),
+        ("plank", face_down & (hands < 0.12) & (feet < 0.15) & (pelvis > 0.2) & (knee > 0.15)),
         ("lying", pelvis <= 0.35),
         ("bending", (feet < 0.15) & (pelvis > 0.55)),
     )

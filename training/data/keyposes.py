@@ -65,7 +65,8 @@ KEYPOSES: dict[str, dict] = {
                  "left_knee": (90, 0, 0), "right_knee": (95, 0, 0),
                  **ARMS_FORWARD},
     "bending_to_touch_toes": {"pelvis": (60, 0, 0), "spine1": (15, 0, 0), "spine2": (15, 0, 0),
-                              "spine3": (10, 0, 0), "left_hip": (-60, 0, 0), "right_hip": (-60, 0, 0), **ARMS_UP},
+                              "spine3": (10, 0, 0), "left_hip": (-60, 0, 0), "right_hip": (-60, 0, 0),
+                              **ARMS_FORWARD},  # forward of the bent torso = hanging towards the floor
     "handstand": {"pelvis": (0, 0, 180), **ARMS_UP},
     "bridge": {"pelvis": (-70, 0, 0), "left_hip": (-10, 0, 0), "right_hip": (-10, 0, 0),
                "left_knee": (100, 0, 0), "right_knee": (100, 0, 0), **ARMS_DOWN},

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.data.categories import CATEGORIES
 from training.data.retarget import LIMB_BONES
 
 SHEET_POSES = 16
@@ -80,18 +81,31 @@ def write_report(folder: Path, manifest: dict, table, category: np.ndarray, erro
                   "| joint | deg |", "| --- | ---: |"]
         lines += [f"| {j} | {v:.1f} |" for j, v in agreement["local_rotation_deg"].items() if "foot" not in j]
         lines.append("")
-    lines += ["## Contact sheet", "", "![contact sheet](contact_sheet.png)", ""]
+    picked = sheet_indices(category, manifest["settings"]["seed"])
+    captions = text_stats.get("captions", {})
+    lines += ["## Contact sheet", "", "Poses spread over the categories; each tile's title is cut short, the first caption in full:", ""]
+    for k, i in enumerate(picked):
+        text = captions.get(table.ids[i], [""])[0] or "(no caption)"
+        lines.append(f"{k + 1}. `{table.ids[i]}` [{category[i]}, {table.source[i]}] {text}")
+    lines += ["", "![contact sheet](contact_sheet.png)", ""]
     (folder / "report.md").write_text("\n".join(lines))
-    write_contact_sheet(folder / "contact_sheet.png", table, category, text_stats.get("captions", {}), manifest["settings"]["seed"])
+    write_contact_sheet(folder / "contact_sheet.png", table, category, captions, picked)
 
 
-def write_contact_sheet(path: Path, table, category: np.ndarray, captions: dict, seed: int) -> None:
+def sheet_indices(category: np.ndarray, seed: int, count: int = SHEET_POSES) -> np.ndarray:
+    """One random pose per category (in CATEGORIES order), then random others, `count` in all."""
+    rng = np.random.default_rng(seed)
+    picked = [int(rng.choice(np.flatnonzero(category == c))) for c in CATEGORIES if np.any(category == c)][:count]
+    rest = np.setdiff1d(np.arange(len(category)), picked)
+    extra = rng.choice(rest, size=min(count - len(picked), len(rest)), replace=False)
+    return np.concatenate([picked, extra]).astype(np.int64)
+
+
+def write_contact_sheet(path: Path, table, category: np.ndarray, captions: dict, picked: np.ndarray) -> None:
     from backend.render import render_poses
 
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(table.ids), size=min(SHEET_POSES, len(table.ids)), replace=False))
     titles = []
-    for i in pick:
+    for k, i in enumerate(picked):
         text = captions.get(table.ids[i], [""])[0]
-        titles.append(f"[{category[i]}] {text or table.source[i]}")
-    render_poses(table.rotations[pick], titles=titles, columns=4, size=220).save(path, optimize=True)
+        titles.append(f"{k + 1}. [{category[i]}] {text or table.source[i]}")
+    render_poses(table.rotations[picked], titles=titles, columns=4, size=220).save(path, optimize=True)

@@ -62,6 +62,7 @@ class EvalConfig:
     retrieval_epochs: int = 30
     retrieval_batch: int = 64
     grid_rows: int = 6
+    max_new_tokens: int = 96           # text answers
 
 
 @dataclasses.dataclass(frozen=True)

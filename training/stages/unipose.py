@@ -103,5 +103,5 @@ def make_collate(model, make_image, max_length: int | None = None):
 def unipose_loss(model, batch):
     """Total loss, with the text (next-token) and pose-query parts logged; a part absent from the batch is nan."""
     out = model(batch)
-    parts = {"text_loss": float(out.text_loss), "pose_loss": float(out.pose_loss)}
+    parts = {"text_loss": out.text_loss.detach().item(), "pose_loss": out.pose_loss.detach().item()}
     return out.loss, {k: v for k, v in parts.items() if np.isfinite(v)}
