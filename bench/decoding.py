@@ -59,18 +59,21 @@ def main() -> None:
     parser.add_argument("--backbone", default="smollm2")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dtype", default="auto", help="LM dtype: auto (bfloat16 where native), float32, bfloat16")
     parser.add_argument("--text-tokens", type=int, default=32, help="new tokens for pose->text")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     from backend.model import UniPose, task_messages
+    from backend.model.backbone import resolve_dtype
     from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
 
     torch.manual_seed(0)
     start = time.perf_counter()
-    model = UniPose.from_backbone(args.backbone, PoseTokenizer(PoseTokenizerConfig()).eval()).eval()
+    dtype = resolve_dtype(args.dtype, "cpu")
+    model = UniPose.from_backbone(args.backbone, PoseTokenizer(PoseTokenizerConfig()).eval(), dtype=dtype).eval()
     print(f"backbone={args.backbone} params={sum(p.numel() for p in model.llm.parameters()) / 1e6:.1f}M "
-          f"load_s={time.perf_counter() - start:.1f} threads={args.threads}")
+          f"dtype={dtype} load_s={time.perf_counter() - start:.1f} threads={args.threads}")
 
     text = "The person is kneeling on the right knee with both arms raised above the head."
     prompt = model.builder.prompt(task_messages("text_to_pose", text=text, template=0))

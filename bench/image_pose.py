@@ -154,8 +154,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     names, poses, source = held_out_poses(args.corpus, args.split, args.poses, args.seed)
-    key = json.dumps([source, list(map(str, names)), args.views, args.seed, IMAGE_SIZE])
-    cache = args.cache / hashlib.sha1(key.encode()).hexdigest()[:10]
+    key = json.dumps([source, list(map(str, names)), args.views, args.seed, IMAGE_SIZE]).encode()
+    cache = args.cache / hashlib.sha1(key + np.round(poses, 5).tobytes()).hexdigest()[:10]
     records = render_set(names, poses, args.views, args.seed, cache, args.samples)
 
     from backend.vision.landmarks.blazepose import BlazePoseDetector, NoPersonFound

@@ -1,5 +1,5 @@
 """Stage 0: augmentation really changes the batch, a few steps lower the loss, resume is exact, CLI contract."""
-import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +84,6 @@ def test_resume_continues_exactly(tiny_data, tmp_path):
     straight = run("straight", 40, fresh=True)
     run("resumed", 40, fresh=True)
     # Drop the last checkpoint so that the second run resumes from step 20.
-    import shutil
-
     shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "step-40")
     resumed = run("resumed", 40, fresh=False)
     for key, value in straight.state_dict().items():
@@ -130,6 +128,6 @@ def test_losses_use_paper_weights_and_optional_vertices():
     assert set(plain) == {"pose", "joints", "commit", "total"}
     assert float(plain["commit"]) == pytest.approx(0.5)
     with_vertices = tokenizer_losses(output, target, weights, vertex_fn=pose_joints_from_rotmats)
-    assert float(with_vertices["vertices"]) == pytest.approx(float(with_vertices["joints"]))
+    assert with_vertices["vertices"].item() == pytest.approx(with_vertices["joints"].item())
     with_vertices["total"].backward()
     assert predicted.grad is not None and predicted.grad.abs().sum() > 0

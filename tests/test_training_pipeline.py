@@ -18,6 +18,17 @@ def corpus(tmp_path_factory):
     return write_toy_corpus(tmp_path_factory.mktemp("corpus"))
 
 
+def _parts(folder):
+    from safetensors.numpy import load_file
+    return {"adapter": load_file(folder / "adapter" / "adapter_model.safetensors"),
+            "rows": load_file(folder / "new_tokens.safetensors"),
+            "projector": load_file(folder / "projector" / "projector.safetensors")}
+
+
+def _same(a, b) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
 @pytest.mark.slow
 def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
     from training.evaluate import REPORT_NAME, evaluate_checkpoint
@@ -30,6 +41,13 @@ def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
         losses = [r["loss"] for r in read_metrics(tmp_path / "full" / stage)]
         assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.1, (stage, losses)
     assert full["stages"]["stage0"]["mpjpe_mm"] > 0
+    # What trains where: stage 2 only the projector; stage 3 LoRA, new token rows and projector.
+    parts = {stage: _parts(tmp_path / "full" / stage / "final" / "unipose") for stage in ("stage1", "stage2", "stage3")}
+    assert _same(parts["stage1"]["adapter"], parts["stage2"]["adapter"])
+    assert _same(parts["stage1"]["rows"], parts["stage2"]["rows"])
+    assert not _same(parts["stage1"]["projector"], parts["stage2"]["projector"])
+    assert not _same(parts["stage2"]["adapter"], parts["stage3"]["adapter"])
+    assert not _same(parts["stage2"]["projector"], parts["stage3"]["projector"])
 
     # Interrupt stage 1 after step 25 (last checkpoint: step 20), then resume with a fresh process state.
     split = tmp_path / "split"

@@ -11,6 +11,7 @@ tokenizer is also written to `train.export_dir` when set.
 import argparse
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,8 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     tokenizer = PoseTokenizer(config.model).to(device)
     optimizer = torch.optim.AdamW(tokenizer.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     scheduler = make_scheduler(optimizer, tc.max_steps, tc.warmup_ratio, tc.scheduler)
+    if fresh:
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     start = 0 if fresh else _resume(run_dir, tokenizer, optimizer, scheduler)
     log = MetricsLog(run_dir, resume_step=start, tensorboard=False)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))

@@ -38,7 +38,7 @@ def make_accelerator(config: TrainConfig):
     return Accelerator(mixed_precision=precision)
 
 
-def run_stage0(config: TrainConfig, corpus_dir: Path, out: Path, log=print) -> Path:
+def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, log=print) -> Path:
     """Train (or reuse) the pose tokenizer; returns its folder OUT/tokenizer."""
     target = out / TOKENIZER_DIR
     if (target / "config.json").is_file():
@@ -48,7 +48,7 @@ def run_stage0(config: TrainConfig, corpus_dir: Path, out: Path, log=print) -> P
         shutil.copytree(given, target)
         return target
     from training import tokenizer_stage
-    overrides = {"data": {"poses": str((corpus_dir / "poses.npz").resolve())},
+    overrides = {"data": {"poses": str(Path(poses_npz).resolve())},
                  "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve())}}
     if config.tokenizer.get("max_steps"):
         overrides["train"]["max_steps"] = int(config.tokenizer["max_steps"])
@@ -67,10 +67,10 @@ def _stage_texts(corpus) -> list[str]:
 def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None, stop_after: int | None = None,
               log=print) -> dict:
     """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json)."""
-    from training.datasets import load_corpus, stage_datasets
+    from training.datasets import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
     from training.stages.mixing import MixedTaskDataset
-    from training.stages.unipose import build_unipose, image_source, make_collate, set_trainable, unipose_loss
+    from training.stages.unipose import image_source, make_collate, set_trainable, unipose_loss
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,12 +79,18 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     seed_everything(config.run.seed)
     corpus_dir = Path(corpus_dir or config.corpus)
     (out / "config.json").write_text(json.dumps(config_to_dict(config), indent=1))
-    corpus = load_corpus(corpus_dir)
+    corpus = load_training_corpus(corpus_dir, config.sources)
     accelerator = make_accelerator(config)
     wanted = stages or ["stage0", *config.stages]
     summary = {"config": config.name, "corpus": str(corpus_dir), "stages": {}}
 
-    tokenizer_dir = run_stage0(config, corpus_dir, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
+    poses_npz = corpus_dir / "poses.npz"
+    if config.sources:  # the tokenizer stage reads one npz: write the release poses with their splits
+        poses_npz = out / "release_poses.npz"
+        split_of = {i: s for s, members in corpus.splits.items() for i in members}
+        np.savez(poses_npz, rotations=corpus.rotations, ids=np.array(corpus.ids),
+                 split=np.array([split_of.get(i, "unused") for i in corpus.ids]))
+    tokenizer_dir = run_stage0(config, poses_npz, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
     summary["stages"]["stage0"] = _read_json(out / "stage0" / "eval" / "eval.json")
     make_image = image_source(int(config.model.get("image_size", 224)))
     model, previous = None, None
@@ -137,6 +143,18 @@ def _load_or_build(config: TrainConfig, previous: Path | None, tokenizer_dir: Pa
     return build_unipose(config.model, tokenizer_dir, out, texts, seed=config.run.seed)
 
 
+def with_overrides(config: TrainConfig, max_steps: int | None = None, tokenizer: str | None = None,
+                   batch_size: int | None = None) -> TrainConfig:
+    """Command-line overrides: a step cap and a batch size for every LLM stage, an existing tokenizer."""
+    changes = {k: v for k, v in (("max_steps", max_steps), ("batch_size", batch_size)) if v}
+    if changes:
+        config = dataclasses.replace(config, stages={n: dataclasses.replace(s, **changes)
+                                                     for n, s in config.stages.items()})
+    if tokenizer:
+        config = dataclasses.replace(config, tokenizer={**config.tokenizer, "checkpoint": tokenizer})
+    return config
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="training/configs/{tiny,default,paper}.yaml")
@@ -144,9 +162,12 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", help="corpus folder (default: the config's `corpus`)")
     parser.add_argument("--stages", help="comma-separated subset, e.g. stage0,stage1")
     parser.add_argument("--stop-after", type=int, help="stop each stage after this optimizer step (resume later)")
+    parser.add_argument("--max-steps", type=int, help="cap every LLM stage at this many optimizer steps")
+    parser.add_argument("--batch-size", type=int, help="per-device batch size of every LLM stage")
+    parser.add_argument("--tokenizer", help="use this trained pose tokenizer folder instead of running stage 0")
     parser.add_argument("--evaluate", action="store_true", help="run training.evaluate on the final checkpoint")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
+    config = with_overrides(load_config(args.config), args.max_steps, args.tokenizer, args.batch_size)
     summary = train_all(config, Path(args.out), args.corpus, args.stages.split(",") if args.stages else None,
                         args.stop_after)
     if args.evaluate and summary.get("checkpoint"):

@@ -32,7 +32,7 @@ from backend.contact.parse import Contact, parse_contacts
 @dataclass(frozen=True)
 class RefineConfig:
     max_steps: int = 300
-    learning_rate: float = 0.04
+    learning_rate: float = 0.08
     target_fraction: float = 0.5  # the contact loss pulls surfaces to within this fraction of the tolerance
     done_fraction: float = 0.8  # stop once every contact is within this fraction of the tolerance
     contact_weight: float = 100.0
@@ -218,6 +218,14 @@ def refine_pose(axis_angle: np.ndarray, contacts: list[Contact], config: RefineC
                         time.perf_counter() - start_time)
 
 
+def lowest_point(axis_angle: np.ndarray) -> float:
+    """Height of the lowest part underside of a (22, 3) pose, pelvis at the origin (metres)."""
+    q = axis_angle_to_quaternion(torch.tensor(np.array(axis_angle, dtype=np.float64).reshape(NUM_POSE_JOINTS, 3)))
+    rotmats = quaternion_to_rotmat(torch.cat([q, torch.tensor([[1.0, 0.0, 0.0, 0.0]] * 2, dtype=torch.float64)]))
+    centres = part_centres(*forward_kinematics_levels(rotmats))
+    return float((centres[:, 1] - torch.from_numpy(PART_RADII)).min())
+
+
 def _name(joint: int) -> str:
     return JOINT_NAMES[joint]
 
@@ -227,7 +235,9 @@ def apply_contacts(pose_axis_angle: np.ndarray, text: str, config: RefineConfig 
 
     pose_axis_angle (22, 3), text: the prompt or edit instruction -> (refined (22, 3) float64, report) with
     report = {"contacts": [{"a", "b", "tolerance", "gap_before", "gap_after", "satisfied"}], "moved_joints",
-    "steps", "seconds", "all_satisfied"}. Text without contacts returns the pose unchanged.
+    "steps", "seconds", "all_satisfied", "root_height_change"}; add root_height_change to the root's
+    vertical translation to keep the lowest point of the body where it was (on the ground). Text without
+    contacts returns the pose unchanged.
     """
     contacts = parse_contacts(text)
     result = refine_pose(pose_axis_angle, contacts, config)
@@ -237,5 +247,6 @@ def apply_contacts(pose_axis_angle: np.ndarray, text: str, config: RefineConfig 
         for c, before, after in zip(contacts, result.gaps_before, result.gaps_after)
     ]
     report = {"contacts": rows, "moved_joints": result.moved_joints, "steps": result.steps,
-              "seconds": result.seconds, "all_satisfied": all(r["satisfied"] for r in rows)}
+              "seconds": result.seconds, "all_satisfied": all(r["satisfied"] for r in rows),
+              "root_height_change": lowest_point(pose_axis_angle) - lowest_point(result.pose) if contacts else 0.0}
     return result.pose, report

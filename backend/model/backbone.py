@@ -90,15 +90,40 @@ def resolve_backbone(spec: str, progress=None) -> Path:
     return path
 
 
-def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, with_tokenizer: bool = True):
-    """(PreTrainedModel causal LM in float32, tokenizer or None) for a backbone spec."""
+def native_bf16(device) -> bool:
+    """Whether bfloat16 matmuls run natively (and fast) on `device`: CUDA with bf16, or a CPU with
+    AVX512-BF16/AMX. On such CPUs a 145-token SmolLM2 forward is ~2.6x faster than in float32."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_dtype(dtype: str, device) -> str:
+    """"auto" -> "bfloat16" where native (see native_bf16), else "float32"; other names pass through."""
+    if dtype == "auto":
+        return "bfloat16" if native_bf16(device) else "float32"
+    return dtype
+
+
+def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, with_tokenizer: bool = True,
+                  dtype: str = "float32"):
+    """(PreTrainedModel causal LM, tokenizer or None) for a backbone spec."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging
 
     logging.disable_progress_bar()  # the server's stderr is a log, not a terminal
     folder = resolve_backbone(spec, progress)
     model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation=attn_implementation,
-                                                 dtype="float32")
+                                                 dtype=dtype)
     return model, AutoTokenizer.from_pretrained(folder) if with_tokenizer else None
 
 

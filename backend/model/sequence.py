@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from backend.body.skeleton import NUM_POSE_JOINTS
 from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
 
 IGNORE = -100
@@ -133,6 +134,8 @@ class SequenceBuilder:
                 if array.shape != (self.vocab.num_pose_tokens,):
                     raise ValueError(f"pose codes must have shape ({self.vocab.num_pose_tokens},)")
                 codes[i] = array.astype(np.int64)
+            elif array.shape != (NUM_POSE_JOINTS, 3):
+                raise ValueError(f"a pose must be ({NUM_POSE_JOINTS}, 3) axis-angle, got shape {array.shape}")
             else:
                 to_encode.append(i)
         if to_encode:

@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from backend.model.backbone import base_model, load_backbone
+from backend.model.backbone import base_model, load_backbone, resolve_dtype
 from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import Generated, SamplingSettings, generate
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
@@ -95,12 +95,13 @@ class UniPose(nn.Module):
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_backbone(cls, backbone: str, pose_tokenizer, vision=None, attn_implementation: str = "sdpa",
-                      seed: int = 0, progress=None) -> "UniPose":
+                      seed: int = 0, progress=None, dtype: str = "float32") -> "UniPose":
         """A fresh (untrained) UniPose: the LM's vocabulary extended, new rows initialised near the mean.
 
         vision: a VisualProcessor whose hidden_size matches the LM, or None (no image tasks).
+        dtype: of the LM ("float32" for training; "bfloat16" for fast inference where native).
         """
-        llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress)
+        llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype)
         vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
         _resize_embeddings(llm, vocab)
         _init_new_rows(llm, vocab, seed)
@@ -111,11 +112,13 @@ class UniPose(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path, device="cpu", progress=None, merge_lora: bool = True,
-                        trainable: bool = False) -> "UniPose":
+                        trainable: bool = False, dtype: str = "auto") -> "UniPose":
         """Load a checkpoint folder (layout in the module docstring).
 
         progress(stage, fraction) is called as parts load. merge_lora folds the adapter into the weights
         (fast inference); trainable=True keeps it separate and trainable (continue training).
+        dtype of the LM: "auto" = bfloat16 for inference where the device runs it natively, else float32
+        (always float32 when trainable); or "float32" / "bfloat16" / "float16".
         """
         from transformers import AutoTokenizer
         from backend.tokenizer import PoseTokenizer
@@ -151,6 +154,7 @@ class UniPose(nn.Module):
             if merge_lora and not trainable:
                 model.merge()
         model.to(device)
+        model.llm.to(getattr(torch, "float32" if trainable and dtype == "auto" else resolve_dtype(dtype, device)))
         model.train(trainable)
         report("ready", 1.0)
         return model

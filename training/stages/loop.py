@@ -71,6 +71,18 @@ def make_optimizer(model: torch.nn.Module, config: StageConfig) -> torch.optim.O
     return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
 
 
+def _configure_deepspeed(accelerator, config: StageConfig) -> bool:
+    """Fill the DeepSpeed config's "auto" batch fields for this stage (no dataloader is prepared)."""
+    plugin = getattr(accelerator.state, "deepspeed_plugin", None)
+    if plugin is None:
+        return False
+    plugin.deepspeed_config.update({
+        "train_micro_batch_size_per_gpu": config.batch_size, "gradient_accumulation_steps": config.grad_accum,
+        "train_batch_size": config.batch_size * config.grad_accum * accelerator.num_processes,
+        "gradient_clipping": config.max_grad_norm})
+    return True
+
+
 def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, model: torch.nn.Module,
               dataset: MixedTaskDataset, collate: Callable, loss_fn: Callable, accelerator,
               stop_after: int | None = None, resume: bool = True) -> StageResult:
@@ -89,12 +101,19 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
 
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, n_steps, config.warmup_ratio, config.scheduler)
+    deepspeed = _configure_deepspeed(accelerator, config)
     model, optimizer = accelerator.prepare(model, optimizer)
     step = 0
     checkpoint = latest_checkpoint(ckpt_dir) if resume else None
-    if checkpoint is not None:
+    if checkpoint is not None and deepspeed:
+        accelerator.load_state(str(checkpoint / "deepspeed"))
+        scheduler.load_state_dict(json.loads((checkpoint / "state.json").read_text())["scheduler"])
+        step = json.loads((checkpoint / "state.json").read_text())["progress"]["step"]
+    elif checkpoint is not None:
         step = load_training_state(checkpoint, accelerator.unwrap_model(model), optimizer, scheduler)["step"]
     resumed_from = step
+    # DeepSpeed's engine scales the loss for accumulation itself and steps inside backward().
+    loss_scale = 1.0 if deepspeed else 1.0 / config.grad_accum
 
     log = MetricsLog(out_dir, resume_step=step, enabled=accelerator.is_main_process)
     if accelerator.is_main_process:
@@ -126,7 +145,7 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
                     loss, parts = loss
                     for key, value in parts.items():
                         extras[key] = extras.get(key, 0.0) + float(value) / config.grad_accum
-                accelerator.backward(loss / config.grad_accum)
+                accelerator.backward(loss * loss_scale)
             step_loss += loss.detach().float() / config.grad_accum
         if config.max_grad_norm:
             accelerator.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
@@ -148,10 +167,17 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
                      "time": time.time()})
         if run.checkpoint_every and step % run.checkpoint_every == 0 and step < n_steps:
             accelerator.wait_for_everyone()
-            if accelerator.is_main_process:
+            progress = {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum, "total_steps": n_steps}
+            if deepspeed:  # ZeRO shards the optimizer: DeepSpeed's own checkpoint format, written by every rank
+                folder = ckpt_dir / f"step-{step:07d}"
+                accelerator.save_state(str(folder / "deepspeed"))
+                if accelerator.is_main_process:
+                    sched = {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"}
+                    (folder / "state.json").write_text(json.dumps({"progress": progress, "scheduler": sched}))
+                    prune_checkpoints(ckpt_dir, run.keep_checkpoints)
+            elif accelerator.is_main_process:
                 save_training_state(ckpt_dir / f"step-{step:07d}", accelerator.unwrap_model(model), optimizer,
-                                    scheduler, {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum,
-                                                "total_steps": n_steps})
+                                    scheduler, progress)
                 prune_checkpoints(ckpt_dir, run.keep_checkpoints)
     bar.close()
     log.close()
