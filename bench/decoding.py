@@ -7,7 +7,7 @@ Both run on the same UniPose (default SmolLM2-135M backbone, CPU) and the same p
 Also prints pose->text latency (greedy, fixed number of new tokens). Weights are untrained; latency does
 not depend on them. The last line is `speedup=<autoregressive / one-shot>`.
 
-    python bench/decoding.py [--backbone smollm2] [--repeats 5] [--threads 2]
+    python bench/decoding.py [--backbone smollm2] [--repeats 5] [--threads 1] [--dtype auto]
 """
 import argparse
 import statistics
@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default="smollm2")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="1 is steadiest on a shared machine")
     parser.add_argument("--dtype", default="auto", help="LM dtype: auto (bfloat16 where native), float32, bfloat16")
     parser.add_argument("--text-tokens", type=int, default=32, help="new tokens for pose->text")
     args = parser.parse_args()

@@ -75,8 +75,21 @@ def test_only_the_reaching_chain_moves_and_the_result_is_deterministic():
     assert np.array_equal(refined, again)
     changed = {i for i in range(22) if not np.allclose(refined[i], pose[i])}
     assert changed and changed <= {JOINT_INDEX[n] for n in report["moved_joints"]}
-    for untouched in ("pelvis", "left_shoulder", "left_elbow", "neck", "head", "right_hip", "right_knee"):
+    for untouched in ("left_collar", "left_shoulder", "left_elbow", "left_wrist", "neck", "head"):
         assert JOINT_INDEX[untouched] not in changed
+
+
+def test_a_reach_to_a_standing_leg_bends_the_body_over_feet_that_stay_put():
+    pose = np.array(EXAMPLE_POSES["standing_arms_down"])
+    refined, _ = _check(pose, "touch your toes")
+    before = forward_kinematics(axis_angle_to_rotmat(torch.tensor(_pad(pose))))[0].numpy()
+    after = forward_kinematics(axis_angle_to_rotmat(torch.tensor(_pad(refined))))[0].numpy()
+    for side in ("left", "right"):  # the shins keep their direction in the world: still standing
+        shin = [after[JOINT_INDEX[f"{side}_ankle"]] - after[JOINT_INDEX[f"{side}_knee"]],
+                before[JOINT_INDEX[f"{side}_ankle"]] - before[JOINT_INDEX[f"{side}_knee"]]]
+        cosine = shin[0] @ shin[1] / np.linalg.norm(shin[0]) / np.linalg.norm(shin[1])
+        assert cosine > 0.95
+    assert after[JOINT_INDEX["head"], 1] < after[JOINT_INDEX["pelvis"], 1]  # folded forward, head below the hips
 
 
 def test_the_hand_ends_on_the_chest_surface_not_inside_the_torso():

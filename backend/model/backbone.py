@@ -62,7 +62,7 @@ def smollm2_folder(progress=None) -> Path:
     if (target / "model.safetensors").is_file():
         return target
     if progress:
-        progress("converting SmolLM2 from GGUF (once)", 0.0)
+        progress("converting SmolLM2 from GGUF (once)", 0.15)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from backend.model.templates import TEMPLATES
 from backend.model.vocab import POSE_PLACEHOLDER
 
-SYSTEM_PROMPT = ("You are UniPose, an assistant that understands, describes, compares, generates and edits "
-                 "3D human body poses.")
+SYSTEM_PROMPT = "You are UniPose, an assistant for 3D human body poses."  # short: every request pays for it
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,8 @@ class UniPose(nn.Module):
             if self.backbone_folder.resolve() != (folder / "llm").resolve():
                 shutil.copytree(self.backbone_folder, folder / "llm", dirs_exist_ok=True)
             config.backbone = "llm"
-        save_file(_new_rows(self.llm, self.vocab), str(folder / NEW_TOKENS_NAME), metadata={"format": "pt"})
+        metadata = {"format": "pt", **{k: str(v) for k, v in self.vocab.to_dict().items()}}  # self-describing
+        save_file(_new_rows(self.llm, self.vocab), str(folder / NEW_TOKENS_NAME), metadata=metadata)
         if self.vision is not None:
             self.vision.save_pretrained(folder / "projector")
         if self.has_lora:
