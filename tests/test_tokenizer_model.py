@@ -109,3 +109,24 @@ def test_evaluation_is_zero_error_for_a_perfect_round_trip(tokenizer, monkeypatc
     assert result.mpjpe_mm < 1e-3 and result.pa_mpjpe_mm < 1e-3
     assert result.per_joint_mm.shape == (24,) and result.per_pose_mm.shape == (3,)
     assert np.isclose(result.per_joint_mm[0], 0.0)  # the pelvis is the origin of both
+
+
+def test_ema_codebook_moves_codes_to_cluster_means_and_reseeds_dead_codes():
+    from backend.tokenizer.quantizer import EMACodebook
+
+    torch.manual_seed(0)
+    codebook = EMACodebook(size=64, dim=4, decay=0.0, dead_threshold=0.5).train()
+    x = torch.randn(256, 4)
+    out = codebook(x)
+    assert out.ids.shape == (256,) and out.codes.shape == (256, 4) and float(out.perplexity) > 1
+    for code in out.ids.unique():
+        assert torch.allclose(codebook.codes[code], x[out.ids == code].mean(0), atol=1e-5)
+    unused = torch.ones(64, dtype=torch.bool)
+    unused[out.ids.unique()] = False
+    if unused.any():  # codes nobody chose were re-seeded with batch vectors
+        seeded = codebook.codes[unused]  # (u, 4)
+        assert (seeded[:, None] - x[None]).norm(dim=-1).min(1).values.max() < 1e-6
+    codebook.eval()
+    frozen = codebook.codes.clone()
+    codebook(torch.randn(32, 4))
+    assert torch.equal(codebook.codes, frozen)

@@ -38,6 +38,7 @@ class RefineConfig:
     target_fraction: float = 0.5  # the contact loss pulls surfaces to within this fraction of the tolerance
     done_fraction: float = 0.8  # stop once every contact is within this fraction of the tolerance
     contact_weight: float = 100.0
+    ramp_steps: float = 30.0  # the contact weight grows by contact_weight every this many steps
     close_weight: float = 0.05
     limit_weight: float = 300.0
     limit_margin: float = 0.03
@@ -244,9 +245,10 @@ def refine_pose(axis_angle: np.ndarray, contacts: list[Contact], config: RefineC
         if len(best) == config.starts or steps == config.max_steps or (
                 first_done is not None and steps >= first_done + config.patience):
             break
+        pull = config.contact_weight * (1.0 + steps / config.ramp_steps)  # a contact held off by the rest wins in time
         loss = (
-            config.contact_weight * torch.relu(gaps.abs() - config.target_fraction * tolerance).square().sum()
-            + config.contact_weight * torch.relu(above - config.target_fraction * tolerance[:, None]).square().sum()
+            pull * torch.relu(gaps.abs() - config.target_fraction * tolerance).square().sum()
+            + pull * torch.relu(above - config.target_fraction * tolerance[:, None]).square().sum()
             + config.close_weight * closeness.sum()
             + config.limit_weight * over_limit.square().sum()
             + config.pierce_weight * pierce.square().sum()
