@@ -195,8 +195,10 @@ class UniPoseEngine:
     best first; text results are strings."""
 
     def __init__(self, model: PoseModel, *, checkpoint: str | Path | None = None, device: str = "cpu",
-                 image_limits: ImageLimits = ImageLimits(), load_seconds: float | None = None):
+                 image_limits: ImageLimits = ImageLimits(), load_seconds: float | None = None,
+                 refine_contacts: bool = True):
         self.model = model
+        self.refine_contacts = refine_contacts
         self.checkpoint = None if checkpoint is None else str(checkpoint)
         self.device = device
         self.image_limits = image_limits
@@ -225,11 +227,14 @@ class UniPoseEngine:
     # pose-producing tasks
 
     def text_to_pose(self, text: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
-        return self._poses("text_to_pose", sampling, text=check_text(text, "text"))
+        text = check_text(text, "text")
+        return self._with_contacts(self._poses("text_to_pose", sampling, text=text), text)
 
     def edit_pose(self, pose: Any, instruction: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
         poses = (check_pose(pose, "pose"),)
-        return self._poses("edit_pose", sampling, text=check_text(instruction, "instruction"), poses=poses)
+        instruction = check_text(instruction, "instruction")
+        generated = self._poses("edit_pose", sampling, text=instruction, poses=poses)
+        return self._with_contacts(generated, instruction)
 
     def image_to_pose(self, image: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
         return self._poses("image_to_pose", sampling, images=(self._image(image, "image"),))
@@ -272,6 +277,14 @@ class UniPoseEngine:
             return [Pose(np.asarray(pose, dtype=np.float64)).rotations.astype(np.float32) for pose in poses]
         except (PoseFileError, ValueError, TypeError) as error:
             raise ModelError(f"{task}: the model produced an invalid pose: {error}") from None
+
+    def _with_contacts(self, poses: list[np.ndarray], text: str) -> list[np.ndarray]:
+        """Bend each generated pose until the contacts its text names really touch ("hands on the hips")."""
+        if not self.refine_contacts:
+            return poses
+        from backend.contact import apply_contacts
+
+        return [apply_contacts(pose, text)[0].astype(np.float32) for pose in poses]
 
     def _text(self, task: str, sampling: Sampling, **inputs) -> str:
         if sampling.num_samples != 1:
