@@ -190,6 +190,11 @@ def versions() -> dict[str, str]:
     return found
 
 
+# Raised by backend.vision.landmarks for images without a detectable person; matched by name so the
+# engine does not import mediapipe-dependent modules.
+_IMAGE_CONTENT_ERRORS = frozenset({"LandmarkError", "NoPersonFound"})
+
+
 class UniPoseEngine:
     """The seven tasks over one loaded model. Pose results are lists of (22, 3) axis-angle arrays,
     best first; text results are strings."""
@@ -267,6 +272,8 @@ class UniPoseEngine:
         except MemoryError:
             raise ModelError(f"{task}: out of memory") from None
         except Exception as error:
+            if type(error).__name__ in _IMAGE_CONTENT_ERRORS:  # BlazePose found no usable person
+                raise InvalidInput("image", "a photo with one clearly visible person", str(error)) from None
             raise ModelError(f"{task} failed: {type(error).__name__}: {error}") from error
 
     def _poses(self, task: str, sampling: Sampling, **inputs) -> list[np.ndarray]:
