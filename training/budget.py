@@ -9,7 +9,6 @@ slots) on a random sample of each stage's task mix. The pose tokenizer's weights
 count, so an untrained tokenizer is used unless --tokenizer names a trained one.
 """
 import argparse
-import math
 import tempfile
 from pathlib import Path
 
@@ -66,6 +65,10 @@ def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image
     return float(sum(r["tokens"] for r in records) / max(sum(r["tokens"] / r["tokens_per_s"] for r in records), 1e-9))
 
 
+def _rate(rate: float | None) -> str:
+    return f"{rate:.0f}" if rate else "–"
+
+
 def _hours(tokens: float, rate: float | None) -> str:
     return f"{tokens / rate / 3600:.1f} h" if rate else "–"
 
@@ -81,14 +84,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from training.datasets import load_training_corpus
-    from training.stages.unipose import build_unipose, image_source
+    from training.stages.unipose import build_unipose, config_image_source
 
     config = load_config(args.config)
     if config.run.num_threads:
         torch.set_num_threads(config.run.num_threads)
     corpus = load_training_corpus(args.corpus or config.corpus, config.sources)
     texts = [t for v in corpus.captions.values() for t in v]
-    make_image = image_source(int(config.model.get("image_size", 224)))
+    make_image = config_image_source(config.model)
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer = _pose_tokenizer(config, args.tokenizer, Path(tmp))
         model = build_unipose(config.model, tokenizer, Path(tmp), texts, seed=config.run.seed)
@@ -108,11 +111,12 @@ def main(argv=None) -> int:
         total += r["tokens"]
         print(f"| {r['stage']} | {r['epoch_samples']:,} | {r['epochs']:.2f} | {r['steps']:,} | {r['samples']:,} | "
               f"{r['tokens_per_sample']:.0f} ({r['max_tokens_per_sample']}) | {r['tokens'] / 1e6:.2f}M | "
-              f"{r['measured'] or 0:.0f} | {_hours(r['tokens'], r['measured'])} | "
+              f"{_rate(r['measured'])} | {_hours(r['tokens'], r['measured'])} | "
               f"{_hours(r['tokens'], args.assume_tokens_per_s)} |")
     measured = [r for r in rows if r["measured"]]
-    cpu_hours = sum(r["tokens"] / r["measured"] for r in measured) / 3600 if measured else math.nan
-    print(f"total: {total / 1e6:.2f}M training tokens; {cpu_hours:.1f} h at the measured rates"
+    here = (f"; {sum(r['tokens'] / r['measured'] for r in measured) / 3600:.1f} h at the measured rates"
+            if len(measured) == len(rows) else "")
+    print(f"total: {total / 1e6:.2f}M training tokens{here}"
           + (f"; {total / args.assume_tokens_per_s / 3600:.1f} h at {args.assume_tokens_per_s:.0f} tokens/s"
              if args.assume_tokens_per_s else ""))
     return 0

@@ -14,8 +14,8 @@ PAPER = {
     "edit_pose": {"mpjpe_mm": 270.3, "pa_mpjpe_mm": 138.9},
 }
 TITLES = {"text_to_pose": "Text → pose", "edit_pose": "Pose editing (pose + instruction → pose)",
-          "image_to_pose": "Image → pose (rendered capsule bodies)", "pose_to_text": "Pose → text",
-          "image_to_text": "Image → text (rendered capsule bodies)", "pose_diff": "Pose-pair difference → text",
+          "image_to_pose": "Image → pose", "pose_to_text": "Pose → text",
+          "image_to_text": "Image → text", "pose_diff": "Pose-pair difference → text",
           "image_diff": "Image-pair difference → text"}
 POSE_ROWS = [("mpjpe_mm", "MPJPE (mm) ↓"), ("pa_mpjpe_mm", "PA-MPJPE (mm) ↓"),
              ("r_precision_top1", "R-precision top-1 (%)"), ("r_precision_top2", "R-precision top-2 (%)"),
@@ -52,7 +52,8 @@ def write_report(path: Path, header: dict, results: dict, tokenizer: dict | None
                  curves_png: str | None, grid_png: str | None) -> None:
     lines = ["# UniPose evaluation report", "",
              f"- checkpoint: `{header['checkpoint']}`", f"- corpus: `{header['corpus']}`, split `{header['split']}`",
-             f"- at most {header['max_samples']} samples per task; greedy decoding", "",
+             f"- at most {header['max_samples']} samples per task; greedy decoding",
+             f"- image tasks: {header.get('images', 'none')}", "",
              "> **Different dataset.** These numbers are measured on this project's corpus (retargeted CMU motion "
              "capture with automatic PoseScript/PoseFix-style captions), not on PoseScript, PoseFix or AMASS. The "
              "paper's numbers (UniPose, as recorded in NOTES.md) are shown only for orientation. The paper lists its "

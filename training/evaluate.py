@@ -131,7 +131,8 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
             retrieval_log[name] = json.loads(info.read_text())
     embed = TextEmbeddings()
     model = UniPose.from_pretrained(checkpoint)
-    make_image = image_source(int(config.model.get("image_size", 224)) if config else 224)
+    kinds = [e["kind"] for e in model.vision.config()["encoders"]] if model.vision is not None else []
+    make_image = image_source(kinds, int(config.model.get("image_size", 224)) if config else 224, seed=seed)
     results, examples = {}, []
     for task in (*POSE_TASKS, *TEXT_TASKS):
         if task.startswith("image") and model.vision is None:
@@ -158,7 +159,10 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
         plot_curves(read_curves(Path(run_dir)), out_dir / "training_curves.png")
         curves = "training_curves.png" if (out_dir / "training_curves.png").is_file() else None
     example_grid(examples, out_dir / "examples.png")
-    header = {"checkpoint": str(checkpoint), "corpus": str(corpus_dir), "split": split, "max_samples": max_samples}
+    images = ("none (no visual processor)" if model.vision is None else "synthetic BlazePose landmarks of the "
+              "ground-truth poses (no pixels)" if "landmarks" in kinds else "capsule-body renderings of the ground-truth poses")
+    header = {"checkpoint": str(checkpoint), "corpus": str(corpus_dir), "split": split, "max_samples": max_samples,
+              "images": images}
     write_report(out_dir / REPORT_NAME, header, results, tokenizer, retrieval_log, curves,
                  "examples.png" if (out_dir / "examples.png").is_file() else None)
     log(f"report: {out_dir / REPORT_NAME}")

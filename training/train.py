@@ -31,11 +31,13 @@ def seed_everything(seed: int) -> None:
 
 
 def make_accelerator(config: TrainConfig):
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedDataParallelKwargs
     precision = config.run.mixed_precision
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-    return Accelerator(mixed_precision=precision)
+    # Task-mixed batches may leave a trainable part unused (no image in the batch: no projector gradient).
+    return Accelerator(mixed_precision=precision,
+                       kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
 
 
 def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, log=print) -> Path:
@@ -70,7 +72,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     from training.datasets import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
     from training.stages.mixing import MixedTaskDataset
-    from training.stages.unipose import image_source, make_collate, set_trainable, unipose_loss
+    from training.stages.unipose import config_image_source, make_collate, set_trainable, unipose_loss
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
                  split=np.array([split_of.get(i, "unused") for i in corpus.ids]))
     tokenizer_dir = run_stage0(config, poses_npz, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
     summary["stages"]["stage0"] = _read_json(out / "stage0" / "eval" / "eval.json")
-    make_image = image_source(int(config.model.get("image_size", 224)))
+    make_image = config_image_source(config.model)
     model, previous = None, None
     for name in STAGE_NAMES:
         if name not in config.stages or name not in wanted:

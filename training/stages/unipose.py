@@ -15,14 +15,33 @@ from backend.model.tasks import TASKS
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
 
-def image_source(size: int):
-    """pose (22, 3) -> PIL image: the capsule-body rendering (front view) stands in for a photo."""
+def image_source(encoder_kinds, size: int = 224, seed: int | None = None):
+    """The `pose (22, 3) -> image` callable the image tasks use in place of photos.
+
+    With a "landmarks" encoder: synthetic BlazePose landmarks (backend.vision.landmarks.synthetic); their
+    randomness is drawn from numpy's global RNG (saved in checkpoints, so resume stays exact) unless `seed`
+    gives a private stream (evaluation). Otherwise: the capsule-body rendering, front view, size x size.
+    """
+    if "landmarks" in encoder_kinds:
+        from backend.vision.landmarks.synthetic import synthesize_landmarks
+        private = np.random.default_rng(seed) if seed is not None else None
+
+        def make(pose: np.ndarray):
+            rng = private if private is not None else np.random.default_rng(np.random.randint(2**31 - 1))
+            return synthesize_landmarks(pose, rng)
+
+        return make
     from backend.render import render_pose
 
-    def make(pose: np.ndarray):
+    def render(pose: np.ndarray):
         return render_pose(pose, size=size, views=("front",))
 
-    return make
+    return render
+
+
+def config_image_source(model_cfg: dict, seed: int | None = None):
+    kinds = [e.get("kind") for e in (model_cfg.get("visual") or {}).get("encoders", [])]
+    return image_source(kinds, int(model_cfg.get("image_size", 224)), seed)
 
 
 def record_inputs(record: dict, make_image) -> dict:

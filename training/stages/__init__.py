@@ -1,0 +1,1 @@
+"""UniPose stages 1-3 on accelerate: config, task mixing, the training loop, exact-resume checkpoints."""
