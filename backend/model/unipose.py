@@ -72,9 +72,14 @@ class TaskOutput:
 @dataclass
 class LossOutput:
     loss: torch.Tensor  # mean cross-entropy over all supervised positions (text and pose queries)
-    text_loss: torch.Tensor  # mean next-token CE over text positions (nan when none)
-    pose_loss: torch.Tensor  # mean unshifted CE over pose-query positions (nan when none)
-    logits: torch.Tensor  # (B, L, V)
+    text_loss: torch.Tensor  # mean next-token CE over text positions, full vocabulary (nan when none)
+    pose_loss: torch.Tensor  # mean unshifted CE over pose-query positions, over the pose codes (nan when none)
+    hidden: torch.Tensor  # (B, L, H) last hidden states
+    head: nn.Module  # the LM head, applied lazily: most positions need no logits during training
+
+    @property
+    def logits(self) -> torch.Tensor:
+        return self.head(self.hidden)  # (B, L, V)
 
 
 class UniPose(nn.Module):
@@ -259,15 +264,21 @@ class UniPose(nn.Module):
         batch = batch.to(self.device)
         embeds = self.embed(batch.input_ids, batch.images)
         mask = mixed_attention_mask(self.llm.config, embeds, batch.valid, batch.span_ids, batch.branch)
-        logits = self.llm(inputs_embeds=embeds, attention_mask=mask, position_ids=batch.position_ids,
-                          use_cache=False).logits  # (B, L, V)
-        losses = nn.functional.cross_entropy(logits.flatten(0, 1).float(), batch.targets.flatten(),
-                                             ignore_index=IGNORE, reduction="none").view_as(batch.targets)
+        hidden = self.llm.get_decoder()(inputs_embeds=embeds, attention_mask=mask,
+                                        position_ids=batch.position_ids, use_cache=False).last_hidden_state
+        head = self.llm.get_output_embeddings()
         supervised = batch.targets != IGNORE
-        pose = supervised & batch.branch
+        pose = supervised & batch.branch  # (B, L) pose-query positions
         text = supervised & ~batch.branch
-        return LossOutput(loss=losses[supervised].mean(), text_loss=losses[text].mean(),
-                          pose_loss=losses[pose].mean(), logits=logits)
+        # Logits only where a target exists; a pose query chooses among the pose codes, as in decoding.
+        text_losses = nn.functional.cross_entropy(head(hidden[text]).float(), batch.targets[text],
+                                                  reduction="none")  # (N_text,)
+        first_code = int(self.vocab.code_ids(torch.zeros((), dtype=torch.long)))
+        code_logits = head(hidden[pose])[:, first_code:first_code + self.vocab.codebook_size]
+        pose_losses = nn.functional.cross_entropy(code_logits.float(), batch.targets[pose] - first_code,
+                                                  reduction="none")  # (N_pose,)
+        return LossOutput(loss=torch.cat([text_losses, pose_losses]).mean(), text_loss=text_losses.mean(),
+                          pose_loss=pose_losses.mean(), hidden=hidden, head=head)
 
     def embed(self, input_ids: torch.Tensor, images: list) -> torch.Tensor:
         """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens."""
