@@ -30,7 +30,7 @@ def test_contract_sizes_and_file_size(tokenizer):
 def test_example_poses_round_trip(tokenizer):
     poses = np.stack(list(EXAMPLE_POSES.values())).astype(np.float32)  # (n, 22, 3)
     result = evaluate_tokenizer(tokenizer, poses)
-    assert result.mpjpe_mm < 40.0
+    assert result.mpjpe_mm < 20.0
 
 
 def test_global_orientation_survives_the_trip(tokenizer):
@@ -52,4 +52,4 @@ def test_amass_fixture_round_trip(tokenizer):
 
     rotations, _ = z_up_to_y_up(load_amass_npz(AMASS_FIXTURE).rotations)
     result = evaluate_tokenizer(tokenizer, remove_heading(rotations).astype(np.float32))
-    assert result.mpjpe_mm < 40.0
+    assert result.mpjpe_mm < 35.0  # (poses turned to face +Z, as the corpus stores them)

@@ -11,7 +11,7 @@ from backend.cli import main as cli_main
 from backend.tokenizer import PoseTokenizer
 from backend.tokenizer.augment import AugmentConfig, augment_batch, jitter_global_orientation, joint_noise
 from training.stages.logger import read_metrics
-from training.tokenizer_stage import load_config, train
+from training.tokenizer_stage import evaluate_stage, load_config, train
 
 TINY_YAML = Path(__file__).resolve().parents[1] / "training" / "configs" / "tokenizer_tiny.yaml"
 
@@ -73,6 +73,9 @@ def test_few_steps_lower_the_loss(tiny_data, tmp_path):
     exported = PoseTokenizer.from_pretrained(tmp_path / "export")
     poses = torch.randn(3, 22, 3) * 0.3
     assert torch.equal(exported.encode(poses), tokenizer.encode(poses))
+    report = evaluate_stage(config, tokenizer)
+    assert report["split"] == "test" and report["num_poses"] == 30 and report["mpjpe_mm"] > report["pa_mpjpe_mm"] > 0
+    assert (tmp_path / "run" / "eval" / "worst_cases.png").stat().st_size > 0
 
 
 @pytest.mark.slow

@@ -123,7 +123,8 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
 
     retrieval_log = {}
     retrieval = fit_retrieval_models(corpus, out_dir / "retrieval", epochs=eval_cfg.retrieval_epochs,
-                                     batch_size=eval_cfg.retrieval_batch, seed=seed,
+                                     batch_size=eval_cfg.retrieval_batch, max_items=eval_cfg.retrieval_max_items,
+                                     seed=seed,
                                      log=log)
     for name in retrieval:
         info = out_dir / "retrieval" / name / "training.json"

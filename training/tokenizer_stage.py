@@ -232,8 +232,8 @@ def evaluate_stage(config: TokenizerStageConfig, tokenizer: PoseTokenizer) -> di
     report = {"split": "test", "num_poses": len(test_poses), **result.summary()}
     if config.data.amass_fixture and _path(config.data.amass_fixture).is_file():
         for heading, name in ((True, "amass_round_trip"), (False, "amass_round_trip_heading_removed")):
-            result = amass_round_trip(tokenizer, _path(config.data.amass_fixture), keep_heading=heading)
-            report[name] = {k: v for k, v in result.summary().items() if k != "per_joint_mm"}
+            amass = amass_round_trip(tokenizer, _path(config.data.amass_fixture), keep_heading=heading)
+            report[name] = {k: v for k, v in amass.summary().items() if k != "per_joint_mm"}
     (out_dir / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
     draw_worst_cases(test_poses, result, config.train.worst_cases, out_dir / "worst_cases.png")
     return report

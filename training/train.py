@@ -80,6 +80,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
         torch.set_num_threads(config.run.num_threads)
     seed_everything(config.run.seed)
     corpus_dir = Path(corpus_dir or config.corpus)
+    config = dataclasses.replace(config, corpus=str(corpus_dir))  # the saved config names the data used
     (out / "config.json").write_text(json.dumps(config_to_dict(config), indent=1))
     corpus = load_training_corpus(corpus_dir, config.sources)
     accelerator = make_accelerator(config)

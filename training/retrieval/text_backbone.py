@@ -40,5 +40,5 @@ class SentenceEncoder:
 
 @lru_cache(maxsize=1)
 def shared_sentence_encoder() -> SentenceEncoder:
-    """One encoder per process (loading takes about a second)."""
-    return SentenceEncoder()
+    """One encoder per process (loading takes about a second), on the GPU when there is one."""
+    return SentenceEncoder(device="cuda" if torch.cuda.is_available() else "cpu")

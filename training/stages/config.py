@@ -61,6 +61,7 @@ class EvalConfig:
     max_samples: int = 500             # held-out samples per task
     retrieval_epochs: int = 30
     retrieval_batch: int = 64
+    retrieval_max_items: int | None = None  # cap on training poses (pairs) of each retrieval model
     grid_rows: int = 6
     max_new_tokens: int = 96           # text answers
 

@@ -111,6 +111,10 @@ def make_collate(model, make_image, max_length: int | None = None):
     """records -> Batch. Template choice uses Python's global `random` (part of the resumable RNG state)."""
 
     def collate(records):
+        # The loop's model.train() reaches the frozen pose tokenizer and image encoders; keep them in eval mode.
+        model.pose_tokenizer.eval()
+        if model.vision is not None:
+            model.vision.encoders.eval()
         samples = [model.build_sample(r["task"], **record_inputs(r, make_image)) for r in records]
         if max_length:
             samples = [s for s in samples if len(s) <= max_length] or samples[:1]
