@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from PIL import Image
 
+from backend.body.heading import facing_rotation, rotate_root
 from backend.body.skeleton import NUM_POSE_JOINTS
 from backend.posefile import Pose, PoseFileError, pose_from_dict
 
@@ -190,6 +191,13 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _face_front(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turn a (22, 3) pose about the vertical to face +Z, as every training pose does.
+    Returns the turned pose and the (3, 3) rotation that was applied."""
+    facing = facing_rotation(pose[None].astype(np.float64))  # (1, 3, 3)
+    return rotate_root(pose[None].astype(np.float64), facing)[0].astype(np.float32), facing[0]
+
+
 # Raised by backend.vision.landmarks for images without a detectable person; matched by name so the
 # engine does not import mediapipe-dependent modules.
 _IMAGE_CONTENT_ERRORS = frozenset({"LandmarkError", "NoPersonFound"})
@@ -236,10 +244,12 @@ class UniPoseEngine:
         return self._with_contacts(self._poses("text_to_pose", sampling, text=text), text)
 
     def edit_pose(self, pose: Any, instruction: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
-        poses = (check_pose(pose, "pose"),)
+        start, facing = _face_front(check_pose(pose, "pose"))
         instruction = check_text(instruction, "instruction")
-        generated = self._poses("edit_pose", sampling, text=instruction, poses=poses)
-        return self._with_contacts(generated, instruction)
+        generated = self._poses("edit_pose", sampling, text=instruction, poses=(start,))
+        turn_back = facing.T  # the edited pose keeps the heading of the pose it started from
+        restored = [rotate_root(p[None].astype(np.float64), turn_back[None])[0].astype(np.float32) for p in generated]
+        return self._with_contacts(restored, instruction)
 
     def image_to_pose(self, image: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
         return self._poses("image_to_pose", sampling, images=(self._image(image, "image"),))
@@ -247,10 +257,10 @@ class UniPoseEngine:
     # text-producing tasks
 
     def pose_to_text(self, pose: Any, sampling: Sampling = Sampling()) -> str:
-        return self._text("pose_to_text", sampling, poses=(check_pose(pose, "pose"),))
+        return self._text("pose_to_text", sampling, poses=(_face_front(check_pose(pose, "pose"))[0],))
 
     def pose_diff(self, pose_a: Any, pose_b: Any, sampling: Sampling = Sampling()) -> str:
-        poses = (check_pose(pose_a, "pose_a"), check_pose(pose_b, "pose_b"))
+        poses = (_face_front(check_pose(pose_a, "pose_a"))[0], _face_front(check_pose(pose_b, "pose_b"))[0])
         return self._text("pose_diff", sampling, poses=poses)
 
     def image_to_text(self, image: Any, sampling: Sampling = Sampling()) -> str:

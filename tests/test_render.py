@@ -145,9 +145,3 @@ def test_invalid_pose_file_exits_non_zero_with_one_line(tmp_path, capsys, conten
     assert main(["render", str(path), "-o", str(tmp_path / "x.png")]) != 0
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not (tmp_path / "x.png").exists()
-
-
-def test_demo_writes_the_example_sheet(tmp_path, capsys):
-    out = tmp_path / "demo.png"
-    assert main(["demo", "-o", str(out)]) == 0
-    assert Image.open(out).width > 800 and str(out) in capsys.readouterr().out

@@ -1,27 +1,24 @@
-"""`unipose demo`: the main job. For now it draws the built-in example poses to out/demo.png."""
-from pathlib import Path
+"""`unipose demo`: the main job on the shipped model. Headless Blender creates an SMPL rig, the backend poses
+it from a prompt, and the .blend plus a rendered preview are written to out/ (the same path as `unipose blend`)."""
+import argparse
 
-from backend.cli import CommandError
+from backend.cli import blend
+
+DEFAULT_PROMPT = "raise both arms above the head"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the demo (draws the built-in example poses)")
-    parser.add_argument("-o", "--output", default="out/demo.png", metavar="PNG",
-                        help="image to write (default: out/demo.png)")
+    parser = subparsers.add_parser(
+        "demo", help="pose a Blender SMPL rig from text with the shipped model (out/demo.blend, out/demo.png)")
+    parser.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help=f'default: "{DEFAULT_PROMPT}"')
+    parser.add_argument("-o", "--output", default="out/demo.blend", metavar="OUT.blend", help="default: out/demo.blend")
+    parser.add_argument("--preview", default="out/demo.png", metavar="OUT.png", help="default: out/demo.png")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from backend.body.example_poses import EXAMPLE_POSES
-    from backend.render import render_poses
-
-    names = list(EXAMPLE_POSES)
-    sheet = render_poses([EXAMPLE_POSES[n] for n in names], [n.replace("_", " ") for n in names], columns=4, size=240)
-    output = Path(args.output)
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(output)
-    except (OSError, ValueError) as error:
-        raise CommandError(f"cannot write {output}: {error}") from None
-    print(f"wrote {len(names)} example poses to {output.resolve()}")
-    return 0
+def run(args: argparse.Namespace) -> int:
+    print(f'UniPose demo: "{args.prompt}" -> {args.output} (first run: ~1 min to load Blender and the model)')
+    blend_args = argparse.Namespace(prompt=args.prompt, output=args.output, preview=args.preview, seed=args.seed,
+                                    checkpoint=None, device="auto", threads=None, verbose=False)
+    return blend.handler(blend_args)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.body.heading import remove_heading  # noqa: F401  (corpus.remove_heading is used by callers)
 from backend.body.kinematics import pose_joints
 from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 from training.data.bvh import read_bvh
@@ -85,25 +86,6 @@ def resample_indices(num_frames: int, fps: float, target_fps: float = TARGET_FPS
     """Frame indices that sample a clip at target_fps (nearest frame; never upsamples)."""
     step = max(fps / target_fps, 1.0)
     return np.unique(np.round(np.arange(0, num_frames - 0.5, step)).astype(np.int64))
-
-
-def remove_heading(axis_angle: np.ndarray) -> np.ndarray:
-    """Rotate each pose about +Y so that its hip line points along +X (the body faces +Z). (N, 22, 3)."""
-    root = axis_angle_to_rotmat(axis_angle[:, 0])  # (N, 3, 3)
-    heading = root[:, :, 0].copy()  # hip line (rest +X)
-    heading[:, 1] = 0.0
-    weak = np.linalg.norm(heading, axis=-1) < 0.3  # lying on a side: the hip line is vertical
-    up = root[:, :, 1].copy()
-    up[:, 1] = 0.0
-    up_as_x = np.stack([-up[:, 2], np.zeros(len(up)), up[:, 0]], -1)  # body up rotated to the hip line
-    heading = np.where(weak[:, None], up_as_x, heading)
-    yaw = np.arctan2(heading[:, 2], heading[:, 0])  # rotation about +Y bringing heading to +X
-    c, s = np.cos(yaw), np.sin(yaw)
-    rot_y = np.zeros((len(yaw), 3, 3))
-    rot_y[:, 0, 0], rot_y[:, 0, 2], rot_y[:, 1, 1], rot_y[:, 2, 0], rot_y[:, 2, 2] = c, s, 1.0, -s, c
-    out = axis_angle.copy()
-    out[:, 0] = rotmat_to_axis_angle(rot_y @ root)
-    return out
 
 
 def pose_features(axis_angle: np.ndarray) -> np.ndarray:
