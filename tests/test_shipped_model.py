@@ -1,0 +1,32 @@
+"""The shipped default model (checkpoints/default) loads with no flag and answers the main job sensibly."""
+import numpy as np
+import pytest
+
+from backend.body.kinematics import pose_joints
+from backend.body.skeleton import JOINT_INDEX
+from backend.paths import DEFAULT_CHECKPOINT
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from backend.engine import UniPoseEngine
+    return UniPoseEngine.load(DEFAULT_CHECKPOINT, device="cpu")
+
+
+@pytest.mark.slow
+def test_shipped_model_raises_both_arms(engine):
+    from backend.engine import Sampling
+    pose = engine.text_to_pose("raise both arms above the head", Sampling(seed=0))[0]
+    joints = pose_joints(pose.astype(np.float64))
+    head_y = joints[JOINT_INDEX["head"], 1]
+    assert joints[JOINT_INDEX["left_wrist"], 1] > head_y
+    assert joints[JOINT_INDEX["right_wrist"], 1] > head_y
+
+
+@pytest.mark.slow
+def test_shipped_model_describes_a_pose_in_words(engine):
+    from backend.body.example_poses import EXAMPLE_POSES
+    from backend.engine import Sampling
+    from backend.posefile import Pose, pose_to_dict
+    text = engine.pose_to_text(pose_to_dict(Pose(np.asarray(EXAMPLE_POSES["sitting"]))), Sampling(seed=0))
+    assert len(text.split()) >= 4 and any(c.isalpha() for c in text)
