@@ -78,8 +78,10 @@ class BackendClient:
         self._stderr_tail.clear()
         self.state, self.message, self.progress = LOADING, "starting", 0.0
         self._sendq = queue.Queue()
-        for target, args in ((self._write_loop, (process, self._sendq)), (self._read_loop, (process,)),
-                             (self._stderr_loop, (process,))):
+        stderr_reader = threading.Thread(target=self._stderr_loop, args=(process,), daemon=True,
+                                         name="unipose-_stderr_loop")
+        stderr_reader.start()
+        for target, args in ((self._write_loop, (process, self._sendq)), (self._read_loop, (process, stderr_reader))):
             threading.Thread(target=target, args=args, daemon=True, name=f"unipose-{target.__name__}").start()
 
     def stop(self, timeout: float = 3.0) -> None:
@@ -148,7 +150,7 @@ class BackendClient:
             except (OSError, ValueError):  # the process died; the reader reports it
                 return
 
-    def _read_loop(self, process: subprocess.Popen) -> None:
+    def _read_loop(self, process: subprocess.Popen, stderr_reader: threading.Thread) -> None:
         for line in process.stdout:
             try:
                 message = json.loads(line)
@@ -158,6 +160,7 @@ class BackendClient:
                 self._handle(message)
         code = process.wait()
         if process is self._process:  # died on its own, not through stop()
+            stderr_reader.join(timeout=2.0)  # its last words may still be in the pipe
             tail = " | ".join(self._stderr_tail) or "no error output"
             self.state, self.progress = ERROR, None
             self.message = f"backend exited with code {code}: {tail}"
