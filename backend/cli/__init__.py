@@ -18,6 +18,16 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def load_pose_file(path: str):
+    """Read a pose file for a command; an invalid file becomes a one-line `CommandError`."""
+    from backend.posefile import PoseFileError, load_pose
+
+    try:
+        return load_pose(path)
+    except PoseFileError as error:
+        raise CommandError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unipose", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -3,7 +3,7 @@
 Captions describe a pose (PoseScript-style posecodes); instructions say how to turn pose A into pose B
 (PoseFix-style paircodes). Both are rule-based and need no model.
 """
-from backend.cli import CommandError
+from backend.cli import CommandError, load_pose_file
 
 
 def register(subparsers) -> None:
@@ -27,12 +27,7 @@ def register(subparsers) -> None:
 
 
 def _load(path: str):
-    from backend.posefile import PoseFileError, load_pose
-
-    try:
-        return load_pose(path).rotations
-    except PoseFileError as error:
-        raise CommandError(str(error)) from None
+    return load_pose_file(path).rotations
 
 
 def _check_n(n: int) -> None:

@@ -1,7 +1,7 @@
 """`unipose refine POSE.json "TEXT"`: bend a pose until the contacts its text asks for really hold."""
 from pathlib import Path
 
-from backend.cli import CommandError
+from backend.cli import CommandError, load_pose_file
 
 
 def register(subparsers) -> None:
@@ -21,12 +21,9 @@ def run(args) -> int:
     import numpy as np
 
     from backend.contact import apply_contacts
-    from backend.posefile import Pose, PoseFileError, load_pose, save_pose
+    from backend.posefile import Pose, save_pose
 
-    try:
-        pose = load_pose(args.pose)
-    except PoseFileError as error:
-        raise CommandError(str(error)) from None
+    pose = load_pose_file(args.pose)
     refined, report = apply_contacts(pose.rotations, args.text)
     transl = None if pose.transl is None else pose.transl + np.array([0.0, report["root_height_change"], 0.0])
     output = Path(args.output) if args.output else Path(args.pose).with_suffix(".refined.json")

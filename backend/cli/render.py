@@ -1,7 +1,7 @@
 """`unipose render POSE.json -o OUT.png`: a picture of a pose (front and side views)."""
 from pathlib import Path
 
-from backend.cli import CommandError
+from backend.cli import CommandError, load_pose_file
 
 
 def register(subparsers) -> None:
@@ -19,13 +19,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from backend.posefile import PoseFileError, load_pose
     from backend.render import render_pose
 
-    try:
-        pose = load_pose(args.pose)
-    except PoseFileError as error:
-        raise CommandError(str(error)) from None
+    pose = load_pose_file(args.pose)
     if not 64 <= args.size <= 4096:
         raise CommandError(f"--size must be between 64 and 4096, got {args.size}")
     output = Path(args.output) if args.output else Path(args.pose).with_suffix(".png")

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from backend.cli import CommandError
+from backend.cli import CommandError, load_pose_file
 from backend.cli.serve import add_model_options, checkpoint_and_threads
 
 
@@ -83,11 +83,7 @@ def _load_engine(args: argparse.Namespace):
 
 
 def _read_pose(path: str):
-    from backend.posefile import PoseFileError, load_pose
-    try:
-        return load_pose(path).rotations
-    except PoseFileError as error:
-        raise CommandError(str(error)) from None
+    return load_pose_file(path).rotations
 
 
 def _task_inputs(args: argparse.Namespace) -> dict:
