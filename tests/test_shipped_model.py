@@ -33,3 +33,20 @@ def test_shipped_model_describes_a_pose_in_words(engine):
     from backend.posefile import Pose, pose_to_dict
     text = engine.pose_to_text(pose_to_dict(Pose(np.asarray(EXAMPLE_POSES["sitting"]))), Sampling(seed=0))
     assert len(text.split()) >= 4 and any(c.isalpha() for c in text)
+
+
+@pytest.mark.slow
+def test_image2pose_on_a_real_photograph_with_no_flag(tmp_path, capsys):
+    """`unipose image2pose photo.jpg` on a real photo (tests/fixtures/photos) with the shipped model."""
+    pytest.importorskip("mediapipe")
+    from pathlib import Path
+
+    from backend.cli import main
+    from backend.posefile import load_pose
+
+    photo = Path(__file__).parent / "fixtures" / "photos" / "cameraman.jpg"
+    assert main(["image2pose", str(photo), "-o", str(tmp_path / "pose.json")]) == 0
+    rotations = load_pose(tmp_path / "pose.json").rotations
+    assert rotations.shape == (22, 3) and np.isfinite(rotations).all()
+    assert main(["image2text", str(photo)]) == 0
+    assert any(c.isalpha() for c in capsys.readouterr().out)
