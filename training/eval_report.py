@@ -49,7 +49,7 @@ def task_table(task: str, scores: dict) -> list[str]:
 
 
 def write_report(path: Path, header: dict, results: dict, tokenizer: dict | None, retrieval: dict,
-                 curves_png: str | None, grid_png: str | None) -> None:
+                 curves_png: str | None, grid_png: str | None, renders: dict | None = None) -> None:
     lines = ["# UniPose evaluation report", "",
              f"- checkpoint: `{header['checkpoint']}`", f"- corpus: `{header['corpus']}`, split `{header['split']}`",
              f"- at most {header['max_samples']} samples per task; greedy decoding",
@@ -67,6 +67,8 @@ def write_report(path: Path, header: dict, results: dict, tokenizer: dict | None
     lines += ["## Tasks", ""]
     for task, scores in results.items():
         lines += task_table(task, scores)
+    if renders:
+        lines += render_table(renders)
     if retrieval:
         lines += ["## Retrieval models of the evaluation suite", "",
                   "Trained on the training split with the batch-based classification loss; MiniLM text backbone. "
@@ -80,6 +82,19 @@ def write_report(path: Path, header: dict, results: dict, tokenizer: dict | None
         lines += ["## Examples", "", "Each row: the prompt (and input pose), the generated pose, the ground truth.", "",
                   f"![examples]({grid_png})", ""]
     Path(path).write_text("\n".join(lines))
+
+
+def render_table(renders: dict) -> list[str]:
+    """Section for bench/image_pose.py's --json output: real pixels (rendered bodies) through BlazePose."""
+    found = renders["photos"] - sum(renders.get("misses", {}).values())
+    lines = ["### Image → pose on rendered bodies (real pixels)", "",
+             f"{renders['photos']} photos of held-out poses ({renders['source']}) rendered as clothed bodies in headless "
+             f"Blender from several views, ground truth known (`bench/image_pose.py`); BlazePose found the person in "
+             f"{found}/{renders['photos']}.", "",
+             "| method / view | photos | MPJPE (mm) ↓ | PA-MPJPE (mm) ↓ |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {name} | {row['photos']} | {_fmt(row['mpjpe_mm'])} | {_fmt(row['pa_mpjpe_mm'])} |"
+              for name, row in renders["results"].items()]
+    return lines + [""]
 
 
 def plot_curves(series: dict[str, list[tuple[float, float]]], path: Path, size=(900, 360)) -> None:

@@ -104,8 +104,14 @@ def example_grid(examples: list[tuple[dict, object]], path: Path, size: int = 22
 
 
 def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: Path, corpus_dir=None,
-                        run_dir: Path | None = None, max_samples: int | None = None, log=print) -> dict:
-    """Evaluate every task the checkpoint supports; writes OUT/report.md, OUT/results.json, PNGs."""
+                        run_dir: Path | None = None, max_samples: int | None = None, log=print,
+                        tokenizer_eval: Path | None = None, renders: Path | None = None) -> dict:
+    """Evaluate every task the checkpoint supports; writes OUT/report.md, OUT/results.json, PNGs.
+
+    run_dir: the training run (loss curves, stage-0 tokenizer evaluation); tokenizer_eval: a tokenizer
+    eval.json written by training.tokenizer_stage (overrides the run's); renders: the --json output of
+    bench/image_pose.py (image -> pose on rendered bodies), added to the report as its own section.
+    """
     from backend.model.unipose import UniPose
     from training.datasets import load_corpus, task_records
     from training.eval_report import read_curves, plot_curves, write_report
@@ -153,8 +159,10 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
     (out_dir / "results.json").write_text(json.dumps(results, indent=1))
 
     tokenizer = None
-    if run_dir and (Path(run_dir) / "stage0" / "eval" / "eval.json").is_file():
-        tokenizer = json.loads((Path(run_dir) / "stage0" / "eval" / "eval.json").read_text())
+    if tokenizer_eval is None and run_dir and (Path(run_dir) / "stage0" / "eval" / "eval.json").is_file():
+        tokenizer_eval = Path(run_dir) / "stage0" / "eval" / "eval.json"
+    if tokenizer_eval is not None:
+        tokenizer = json.loads(Path(tokenizer_eval).read_text())
     curves = None
     if run_dir:
         plot_curves(read_curves(Path(run_dir)), out_dir / "training_curves.png")
@@ -165,7 +173,8 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
     header = {"checkpoint": str(checkpoint), "corpus": str(corpus_dir), "split": split, "max_samples": max_samples,
               "images": images}
     write_report(out_dir / REPORT_NAME, header, results, tokenizer, retrieval_log, curves,
-                 "examples.png" if (out_dir / "examples.png").is_file() else None)
+                 "examples.png" if (out_dir / "examples.png").is_file() else None,
+                 json.loads(Path(renders).read_text()) if renders else None)
     log(f"report: {out_dir / REPORT_NAME}")
     return results
 
@@ -177,16 +186,22 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", help="corpus folder (default: the config's, else data/corpus/v1)")
     parser.add_argument("--out", help="report folder (default: <checkpoint>/../eval)")
     parser.add_argument("--max-samples", type=int, help="held-out samples per task")
+    parser.add_argument("--run", help="the training run folder, for loss curves (default: the checkpoint's parent "
+                        "when it holds a config.json)")
+    parser.add_argument("--tokenizer-eval", help="a tokenizer eval.json (training.tokenizer_stage) to report")
+    parser.add_argument("--renders", help="bench/image_pose.py --json output: image -> pose on rendered bodies")
     args = parser.parse_args(argv)
     checkpoint = Path(args.checkpoint)
-    run_dir = checkpoint.parent if (checkpoint.parent / "config.json").is_file() else None
+    run_dir = Path(args.run) if args.run else checkpoint.parent if (checkpoint.parent / "config.json").is_file() \
+        else None
     config = load_config(args.config) if args.config else None
     if config is None and run_dir is not None:
         config = config_from_dict(json.loads((run_dir / "config.json").read_text()), str(run_dir / "config.json"))
     if config is not None and config.run.num_threads:
         torch.set_num_threads(config.run.num_threads)
     evaluate_checkpoint(checkpoint, config, Path(args.out) if args.out else checkpoint.parent / "eval",
-                        args.corpus, run_dir, args.max_samples)
+                        args.corpus, run_dir, args.max_samples, tokenizer_eval=args.tokenizer_eval,
+                        renders=args.renders)
     return 0
 
 
