@@ -256,3 +256,21 @@ def test_bfloat16_inference_runs_every_kind_of_input(checkpoint):
     image = Image.new("RGB", (20, 20), (0, 90, 200))
     assert model.run("image_to_pose", images=[image], num_samples=2, temperature=0.7, seed=1).poses[1].shape == (22, 3)
     assert isinstance(model.run("pose_diff", poses=[_pose(), _pose()], max_new_tokens=3).texts[0], str)
+
+
+def test_new_rows_start_distinct_and_follow_the_codebook(checkpoint):
+    model = UniPose.from_pretrained(checkpoint, dtype="float32")
+    weight = model.llm.get_input_embeddings().weight.detach()
+    vocab = model.vocab
+    old = weight[:vocab.first_id]
+    codes_rows = weight[vocab.first_id:vocab.pose_start]  # (size, H)
+    queries = weight[vocab.query_ids()]  # (80, H)
+    # Ordinary-token statistics: rows as spread as the old ones, not clustered at the mean embedding.
+    assert torch.allclose(codes_rows.std(0).mean(), old.std(0).mean(), rtol=0.1)
+    assert torch.cdist(queries, queries).fill_diagonal_(float("inf")).min() > 0.5 * torch.cdist(old, old).median()
+    # Code rows keep the tokenizer's geometry: their distances correlate with codebook distances.
+    codebook = model.pose_tokenizer.codebook.codes
+    upper = torch.triu_indices(len(codebook), len(codebook), 1)
+    lm_d = torch.cdist(codes_rows, codes_rows)[upper[0], upper[1]]
+    vq_d = torch.cdist(codebook, codebook)[upper[0], upper[1]]
+    assert torch.corrcoef(torch.stack([lm_d, vq_d]))[0, 1] > 0.5

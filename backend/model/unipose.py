@@ -109,7 +109,7 @@ class UniPose(nn.Module):
         llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype)
         vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
         _resize_embeddings(llm, vocab)
-        _init_new_rows(llm, vocab, seed)
+        _init_new_rows(llm, vocab, pose_tokenizer.codebook.codes, seed)
         config = UniPoseConfig(backbone=backbone, vocab=vocab.to_dict(), attn_implementation=attn_implementation,
                                has_vision=vision is not None)
         folder = None if backbone == "smollm2" else Path(backbone)
@@ -376,17 +376,28 @@ def _resize_embeddings(llm, vocab: PoseVocab) -> None:
 
 
 @torch.no_grad()
-def _init_new_rows(llm, vocab: PoseVocab, seed: int) -> None:
-    """New rows: the mean old embedding plus small noise (deterministic per seed)."""
+def _init_new_rows(llm, vocab: PoseVocab, codebook: torch.Tensor, seed: int) -> None:
+    """New rows, with the statistics of the old ones (per-dimension mean and std), deterministic per seed.
+
+    Pose codes: the tokenizer's code vectors (size, code_dim) through a fixed random projection, so that
+    codes start distinct and codes that are close in the tokenizer start close in the LM. The other new
+    tokens (start/end, queries, image slot): independent random rows. Rows that all start near the mean
+    embedding (the usual choice) leave the LM unable to tell the 2,048 codes apart for hundreds of steps.
+    """
     generator = torch.Generator().manual_seed(seed)
     matrices = [llm.get_input_embeddings().weight]
     if not _tied(llm):
         matrices.append(llm.get_output_embeddings().weight)
+    codes = codebook.detach().float().cpu()
+    codes = codes - codes.mean(0)
     for weight in matrices:
-        old = weight[:vocab.first_id]
-        noise = torch.randn(len(vocab.new_token_ids), weight.shape[1], generator=generator)
-        rows = old.mean(0) + noise.to(weight.dtype) * old.std(0) * 0.1
-        weight[vocab.first_id:vocab.size] = rows.to(weight.device)
+        old = weight[:vocab.first_id].float()
+        mean, std = old.mean(0), old.std(0)  # (H,)
+        projected = codes @ torch.randn(codes.shape[1], weight.shape[1], generator=generator)  # (size, H)
+        projected = projected / projected.std(0).clamp_min(1e-6)
+        others = torch.randn(vocab.size - vocab.pose_start, weight.shape[1], generator=generator)
+        rows = torch.cat([projected, others]) * std + mean  # (n_new, H)
+        weight[vocab.first_id:vocab.size] = rows.to(weight.device, weight.dtype)
 
 
 def _new_rows(llm, vocab: PoseVocab) -> dict[str, torch.Tensor]:
