@@ -274,3 +274,10 @@ def test_new_rows_start_distinct_and_follow_the_codebook(checkpoint):
     lm_d = torch.cdist(codes_rows, codes_rows)[upper[0], upper[1]]
     vq_d = torch.cdist(codebook, codebook)[upper[0], upper[1]]
     assert torch.corrcoef(torch.stack([lm_d, vq_d]))[0, 1] > 0.5
+
+
+def test_rslora_scales_the_adapter_by_alpha_over_sqrt_rank(checkpoint):
+    model = UniPose.from_pretrained(checkpoint, dtype="float32")
+    model.add_lora(LoraSettings(r=16, alpha=8, dropout=0.0, use_rslora=True))
+    scalings = {m.scaling["default"] for m in model.llm.modules() if isinstance(getattr(m, "scaling", None), dict)}
+    assert scalings == {8 / 16 ** 0.5} and model.config.lora["use_rslora"] is True
