@@ -42,5 +42,8 @@ def test_one_shot_pose_matches_full_forward_on_smollm2(model):
 
 
 def test_pose_to_text_generates_text(model):
+    # Untrained new rows have ordinary-token statistics, so this model may open a pose span of its own
+    # (<pose_start> is the one added token text mode allows); the text around it must still come back.
     out = model.run("pose_to_text", poses=[np.zeros((22, 3), np.float32)], max_new_tokens=8)
-    assert isinstance(out.texts[0], str) and not out.poses
+    words = out.texts[0].replace("<pose>", " ").split()
+    assert len(words) >= 2 and len(out.poses) == out.texts[0].count("<pose>")

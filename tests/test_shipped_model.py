@@ -14,8 +14,8 @@ def engine():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the shipped model was trained for only 300 steps on 2 CPU cores and "
-                   "answers every prompt with nearly the same pose (README: The shipped model); strict: a model "
+@pytest.mark.xfail(strict=True, reason="the shipped model was trained for 920 steps on 2 CPU cores and "
+                   "answers every prompt with the same average pose (README: The shipped model); strict: a model "
                    "that passes turns this into a failure so the marker gets removed")
 def test_shipped_model_raises_both_arms(engine):
     from backend.engine import Sampling
