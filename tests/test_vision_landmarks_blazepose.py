@@ -14,14 +14,6 @@ WAVING = PHOTOS / "person_waving.jpg"  # seen from the front-right, right hand r
 BACK = PHOTOS / "person_squat_back.jpg"  # squatting, seen from behind
 
 
-@pytest.fixture(scope="module")
-def detector():
-    pytest.importorskip("mediapipe")
-    found = BlazePoseDetector()
-    yield found
-    found.close()
-
-
 def test_unreadable_and_missing_files(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not an image at all")

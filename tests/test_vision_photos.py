@@ -13,15 +13,6 @@ ASTRONAUT = PHOTOS / "astronaut.jpg"  # chest-up portrait: hips at the bottom ed
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def detector():
-    pytest.importorskip("mediapipe")
-    from backend.vision.landmarks.blazepose import BlazePoseDetector
-    found = BlazePoseDetector()
-    yield found
-    found.close()
-
-
 def _angle_deg(a, b, c) -> float:
     u, v = a - b, c - b
     return float(np.degrees(np.arccos(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))))
