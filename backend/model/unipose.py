@@ -278,9 +278,8 @@ class UniPose(nn.Module):
         # Logits only where a target exists; a pose query chooses among the pose codes, as in decoding.
         text_losses = nn.functional.cross_entropy(head(hidden[text]).float(), batch.targets[text],
                                                   reduction="none")  # (N_text,)
-        first_code = int(self.vocab.code_ids(torch.zeros((), dtype=torch.long)))
-        code_logits = head(hidden[pose])[:, first_code:first_code + self.vocab.codebook_size]
-        pose_losses = nn.functional.cross_entropy(code_logits.float(), batch.targets[pose] - first_code,
+        code_logits = head(hidden[pose])[:, self.vocab.first_id:self.vocab.pose_start]  # (N_pose, codebook)
+        pose_losses = nn.functional.cross_entropy(code_logits.float(), self.vocab.codes(batch.targets[pose]),
                                                   reduction="none")  # (N_pose,)
         return LossOutput(loss=torch.cat([text_losses, pose_losses]).mean(), text_loss=text_losses.mean(),
                           pose_loss=pose_losses.mean(), hidden=hidden, head=head)
@@ -386,8 +385,9 @@ def _init_new_rows(llm, vocab: PoseVocab, codebook: torch.Tensor, seed: int) -> 
 
     Pose codes: the tokenizer's code vectors (size, code_dim) through a fixed random projection, so that
     codes start distinct and codes that are close in the tokenizer start close in the LM. The other new
-    tokens (start/end, queries, image slot): independent random rows. Rows that all start near the mean
-    embedding (the usual choice) leave the LM unable to tell the 2,048 codes apart for hundreds of steps.
+    tokens (start/end, queries, image slot): independent random rows. (Rows that all start near the mean
+    embedding, the usual choice, make the 2,048 codes nearly indistinguishable as inputs at first; on the
+    CPU-length runs so far neither choice taught the model to use its input, see README.)
     """
     generator = torch.Generator().manual_seed(seed)
     matrices = [llm.get_input_embeddings().weight]
