@@ -26,8 +26,7 @@ def _parts(folder):
 
 
 def _same(a, b) -> bool:
-    """Unchanged up to float rounding (a trained tensor moves by at least the learning rate, 1e-3 here)."""
-    return a.keys() == b.keys() and all(np.allclose(a[k], b[k], rtol=0.0, atol=1e-6) for k in a)
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.slow

@@ -370,8 +370,14 @@ def _resolve(folder: Path, backbone: str) -> Path:
 
 def _tied(llm) -> bool:
     base = base_model(llm)
-    return base.get_output_embeddings() is None or (
-        base.get_output_embeddings().weight.data_ptr() == base.get_input_embeddings().weight.data_ptr())
+    head = base.get_output_embeddings()
+    return head is None or _stored_weight(head).data_ptr() == _stored_weight(base.get_input_embeddings()).data_ptr()
+
+
+def _stored_weight(module: nn.Module) -> torch.Tensor:
+    """The weight a layer stores. peft's trainable-token wrappers compute `.weight` afresh on each access, so
+    comparing their `.weight` addresses depends on the allocator reusing memory; unwrap them instead."""
+    return getattr(module, "original_module", module).weight
 
 
 def _resize_embeddings(llm, vocab: PoseVocab) -> None:
