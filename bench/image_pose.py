@@ -7,7 +7,10 @@ capsule bodies by headless Blender from several views (front, three-quarter, sid
     landmarks and ours (`--offsets`);
   - geometric baseline: BlazePose world landmarks -> SMPL pose by direct IK (global orientation taken to
     the world with the known camera), and the same IK on exact synthetic landmarks (IK's own ceiling);
-  - with a checkpoint: the full image -> pose path of UniPose (`UniPose.run("image_to_pose")`).
+  - with a checkpoint: the full image -> pose path of UniPose (`UniPose.run("image_to_pose")`), and the
+    image -> text and image-difference tasks on the same photos (plus `--pairs` held-out pairs, both poses
+    rendered by one camera), scored with BLEU-4 / ROUGE-L / METEOR against the corpus references, each
+    beside the same model given the true poses instead of pixels.
 MPJPE / PA-MPJPE in mm over the 22 pose joints, pelvis-centred.
 
     .venv/bin/python bench/image_pose.py --poses 12 --views 3 [--checkpoint checkpoints/default] [--offsets]
@@ -38,8 +41,8 @@ VIEW_NAMES = ("front", "three-quarter", "side", "back")
 IMAGE_SIZE = (320, 400)
 
 
-def held_out_poses(corpus: Path, split: str, count: int, seed: int) -> tuple[list[str], np.ndarray, str]:
-    """(ids, poses (N, 22, 3), label of the source)."""
+def held_out_poses(corpus: Path, split: str, count: int, seed: int):
+    """(ids, poses (N, 22, 3), label of the source, caption references per pose ([] without a corpus))."""
     try:
         from training.datasets import load_corpus
         data = load_corpus(corpus)
@@ -47,17 +50,33 @@ def held_out_poses(corpus: Path, split: str, count: int, seed: int) -> tuple[lis
         if ids:
             chosen = np.random.default_rng(seed).choice(len(ids), size=min(count, len(ids)), replace=False)
             picked = [ids[i] for i in sorted(chosen)]
-            return picked, np.stack([data.pose(i) for i in picked]), f"{corpus} [{split}]"
+            references = [data.captions.get(i, []) for i in picked]
+            return picked, np.stack([data.pose(i) for i in picked]), f"{corpus} [{split}]", references
     except (FileNotFoundError, KeyError) as error:
         print(f"note: no corpus ({error}); using the example poses", file=sys.stderr)
     from backend.body.example_poses import EXAMPLE_POSES
     names = sorted(EXAMPLE_POSES)[:count]
-    return names, np.stack([EXAMPLE_POSES[n] for n in names]), "example poses (no corpus found)"
+    return names, np.stack([EXAMPLE_POSES[n] for n in names]), "example poses (no corpus found)", [[]] * len(names)
+
+
+def held_out_pairs(corpus: Path, split: str, count: int, seed: int) -> list[dict]:
+    """Image-difference records {"id", "pose_a", "pose_b", "references"} of held-out pairs ([] without a corpus)."""
+    if count <= 0:
+        return []
+    try:
+        from training.datasets import load_corpus, task_records
+        return task_records(load_corpus(corpus), "image_diff", split, evaluation=True, max_items=count, seed=seed)
+    except (FileNotFoundError, KeyError):
+        return []
 
 
 def cameras_for(pose: np.ndarray, lift: float, views: int, rng: np.random.Generator) -> list[Camera]:
     """Cameras in the rendered scene's frame (SMPL frame, body lifted by `lift`), the body filling ~75%."""
-    points = pose_landmarks_smpl(pose) + [0.0, lift, 0.0]
+    return cameras_framing(pose_landmarks_smpl(pose) + [0.0, lift, 0.0], views, rng)
+
+
+def cameras_framing(points: np.ndarray, views: int, rng: np.random.Generator) -> list[Camera]:
+    """Cameras that frame the (N, 3) scene points from the first `views` view ranges."""
     low, high = points.min(0), points.max(0)
     cameras = []
     for v in range(views):
@@ -70,20 +89,21 @@ def cameras_for(pose: np.ndarray, lift: float, views: int, rng: np.random.Genera
     return cameras
 
 
-def render_set(names, poses, views: int, seed: int, cache: Path, samples: int) -> list[dict]:
-    """Render (or reuse) the photos; returns one record per photo: pose, camera, path, view."""
+def render_set(names, poses, references, views: int, seed: int, cache: Path, samples: int) -> list[dict]:
+    """Render (or reuse) the photos; returns one record per photo: name, pose, references, camera, path, view."""
     from backend.vision.landmarks.blender_body import body_lift, render_bodies
 
     rng = np.random.default_rng(seed)
     records, jobs = [], []
-    for name, pose in zip(names, poses):
+    for name, pose, texts in zip(names, poses, references):
         lift = body_lift(pose)
         cameras = cameras_for(pose, lift, views, rng)
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name))
         jobs.append({"pose": pose, "cameras": [c.to_dict() for c in cameras], "name": safe})
         for k, camera in enumerate(cameras):
-            records.append({"pose": pose, "camera": camera, "lift": lift, "view": VIEW_NAMES[k % len(VIEW_NAMES)],
-                            "path": cache / f"{safe}_{k}.png"})
+            records.append({"name": safe, "pose": pose, "references": texts, "camera": camera, "lift": lift,
+                            "view": VIEW_NAMES[k % len(VIEW_NAMES)], "path": cache / f"{safe}_{k}.png",
+                            "found": False})
     todo = [job for job in jobs if not all((cache / f"{job['name']}_{k}.png").is_file()
                                            for k in range(len(job["cameras"])))]
     if todo:
@@ -92,6 +112,56 @@ def render_set(names, poses, views: int, seed: int, cache: Path, samples: int) -
         print(f"rendered {sum(len(j['cameras']) for j in todo)} photos in {time.perf_counter() - start:.0f} s",
               file=sys.stderr)
     return records
+
+
+def render_pairs(pairs: list[dict], seed: int, cache: Path, samples: int) -> list[tuple[Path, Path]]:
+    """Both poses of each pair photographed by one shared camera (front range): a before / after pair."""
+    from backend.vision.landmarks.blender_body import body_lift, render_bodies
+
+    rng = np.random.default_rng(seed + 1)
+    jobs, paths = [], []
+    for k, pair in enumerate(pairs):
+        poses = (pair["pose_a"], pair["pose_b"])
+        points = np.concatenate([pose_landmarks_smpl(p) + [0.0, body_lift(p), 0.0] for p in poses])
+        camera = cameras_framing(points, 1, rng)[0].to_dict()
+        names = (f"pair{k}_a", f"pair{k}_b")
+        jobs += [{"pose": pose, "cameras": [camera], "name": name} for pose, name in zip(poses, names)]
+        paths.append(tuple(cache / f"{name}_0.png" for name in names))
+    todo = [job for job in jobs if not (cache / f"{job['name']}_0.png").is_file()]
+    if todo:
+        start = time.perf_counter()
+        render_bodies(todo, cache, samples=samples)
+        print(f"rendered {len(todo)} pair photos in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return paths
+
+
+def text_scores(hypotheses: list[str], references: list[list[str]]) -> dict:
+    """The evaluation suite's text metrics (0-100) over generated texts and their ground-truth references."""
+    from training.metrics.text import bleu4, meteor, rouge_l
+    return {"n": len(hypotheses), "bleu4": bleu4(hypotheses, references), "rouge_l": rouge_l(hypotheses, references),
+            "meteor": meteor(hypotheses, references)}
+
+
+def describe_renders(model, records: list[dict], pairs: list[dict], pair_paths: list[tuple[Path, Path]]) -> dict:
+    """Text tasks on the rendered photos, each beside the same model given the true poses (no pixels):
+    image -> text per view against the pose's captions, image difference against the pair's instructions."""
+    described = [r for r in records if r["references"] and r["found"]]
+    captions = [model.run("image_to_text", images=[r["path"]]).text or "" for r in described]
+    rows = {}
+    for view in VIEW_NAMES + ("all",):
+        chosen = [(r, c) for r, c in zip(described, captions) if view in ("all", r["view"])]
+        if chosen:
+            rows[f"image -> text / {view}"] = text_scores([c for _, c in chosen], [r["references"] for r, _ in chosen])
+    poses = list({r["name"]: r for r in described}.values())
+    rows["pose -> text (true pose, no image)"] = text_scores(
+        [model.run("pose_to_text", poses=[r["pose"]]).text or "" for r in poses], [r["references"] for r in poses])
+    if pairs:
+        references = [p["references"] for p in pairs]
+        rows["image difference (one camera for both)"] = text_scores(
+            [model.run("image_diff", images=list(paths)).text or "" for paths in pair_paths], references)
+        rows["pose difference (true poses, no image)"] = text_scores(
+            [model.run("pose_diff", poses=[p["pose_a"], p["pose_b"]]).text or "" for p in pairs], references)
+    return rows
 
 
 def view_pose(pose: np.ndarray, camera: Camera) -> np.ndarray:
@@ -145,6 +215,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test")
     parser.add_argument("--poses", type=int, default=12)
     parser.add_argument("--views", type=int, default=3, help="1-4: front, three-quarter, side, back")
+    parser.add_argument("--pairs", type=int, default=12, help="held-out pose pairs for image difference")
     parser.add_argument("--checkpoint", type=Path, default=None, help="a UniPose checkpoint folder")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/unipose-image-bench"))
     parser.add_argument("--samples", type=int, default=12, help="Cycles samples per photo")
@@ -153,10 +224,13 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    names, poses, source = held_out_poses(args.corpus, args.split, args.poses, args.seed)
+    names, poses, source, references = held_out_poses(args.corpus, args.split, args.poses, args.seed)
     key = json.dumps([source, list(map(str, names)), args.views, args.seed, IMAGE_SIZE]).encode()
     cache = args.cache / hashlib.sha1(key + np.round(poses, 5).tobytes()).hexdigest()[:10]
-    records = render_set(names, poses, args.views, args.seed, cache, args.samples)
+    records = render_set(names, poses, references, args.views, args.seed, cache, args.samples)
+    pairs = held_out_pairs(args.corpus, args.split, args.pairs, args.seed) if args.checkpoint else []
+    pair_key = json.dumps(["pairs", [p["id"] for p in pairs], args.seed, IMAGE_SIZE]).encode()
+    pair_paths = render_pairs(pairs, args.seed, args.cache / hashlib.sha1(pair_key).hexdigest()[:10], args.samples)
 
     from backend.vision.landmarks.blazepose import BlazePoseDetector, NoPersonFound
     detector = BlazePoseDetector()
@@ -165,7 +239,7 @@ def main(argv=None) -> int:
         from backend.model import UniPose
         model = UniPose.from_pretrained(args.checkpoint)
     rows = {}  # method -> view -> list of (pred, target)
-    pairs, misses = [], {}
+    offsets, misses = [], {}
     for record in records:
         pose, camera, view = record["pose"], record["camera"], record["view"]
         points = pose_landmarks_smpl(pose) + [0.0, record["lift"], 0.0]
@@ -177,8 +251,9 @@ def main(argv=None) -> int:
         except NoPersonFound:
             misses[view] = misses.get(view, 0) + 1
             continue
+        record["found"] = True
         hips = camera.to_camera(points[23:25]).mean(0)
-        pairs.append((found, exact, camera.focal / hips[2]))
+        offsets.append((found, exact, camera.focal / hips[2]))
         rows.setdefault("BlazePose + IK (camera known)", {}).setdefault(view, []).append(
             (world_pose(landmarks_to_pose(found), camera), pose))
         if model is not None:
@@ -201,12 +276,20 @@ def main(argv=None) -> int:
             mpjpe, pa = errors(np.stack([p for p, _ in items]), np.stack([t for _, t in items]))
             results[f"{method} / {view}"] = {"photos": len(items), "mpjpe_mm": mpjpe, "pa_mpjpe_mm": pa}
             print(f"| {method} | {view} | {len(items)} | {mpjpe:.1f} | {pa:.1f} |")
-    if args.offsets and pairs:
-        print(f"\nBlazePose vs. the synthetic landmark definitions ({len(pairs)} photos):\n")
-        print("\n".join(offsets_table(pairs)))
+    text_results = describe_renders(model, records, pairs, pair_paths) if model is not None else {}
+    if text_results:
+        print(f"\nText from the same photos ({len(pairs)} held-out pairs for differences); the evaluation suite's "
+              "text metrics against the corpus references:\n")
+        print("| task / view | samples | BLEU-4 | ROUGE-L | METEOR |\n| --- | ---: | ---: | ---: | ---: |")
+        for name, row in text_results.items():
+            print(f"| {name} | {row['n']} | {row['bleu4']:.1f} | {row['rouge_l']:.1f} | {row['meteor']:.1f} |")
+    if args.offsets and offsets:
+        print(f"\nBlazePose vs. the synthetic landmark definitions ({len(offsets)} photos):\n")
+        print("\n".join(offsets_table(offsets)))
     if args.json:
         args.json.write_text(json.dumps({"source": source, "photos": total, "misses": misses,
-                                         "results": results}, indent=2) + "\n")
+                                         "results": results, "pairs": len(pairs), "text_results": text_results},
+                                        indent=2) + "\n")
     return 0
 
 

@@ -91,10 +91,14 @@ def test_ties_count_against_the_query():
 def test_report_includes_rendered_body_section_and_tokenizer(tmp_path):
     from training.eval_report import write_report
     renders = {"source": "corpus test split", "photos": 6, "misses": {"side": 1},
-               "results": {"UniPose ckpt / all": {"photos": 5, "mpjpe_mm": 123.45, "pa_mpjpe_mm": 67.8}}}
+               "results": {"UniPose ckpt / all": {"photos": 5, "mpjpe_mm": 123.45, "pa_mpjpe_mm": 67.8}},
+               "pairs": 3, "text_results": {"image -> text / all": {"n": 5, "bleu4": 12.34, "rouge_l": 40.0,
+                                                                     "meteor": 30.06}}}
     write_report(tmp_path / "report.md", {"checkpoint": "c", "corpus": "k", "split": "test", "max_samples": 4},
                  {}, {"mpjpe_mm": 16.04, "pa_mpjpe_mm": 12.9}, {}, None, None, renders)
     text = (tmp_path / "report.md").read_text()
     assert "| UniPose ckpt / all | 5 | 123.5 | 67.8 |" in text
     assert "found the person in 5/6" in text
+    assert "| image -> text / all | 5 | 12.3 | 40.0 | 30.1 |" in text
+    assert "3 held-out pose pairs" in text
     assert "| held-out MPJPE (mm) | 16.0 |" in text

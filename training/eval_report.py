@@ -94,6 +94,14 @@ def render_table(renders: dict) -> list[str]:
              "| method / view | photos | MPJPE (mm) ↓ | PA-MPJPE (mm) ↓ |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {name} | {row['photos']} | {_fmt(row['mpjpe_mm'])} | {_fmt(row['pa_mpjpe_mm'])} |"
               for name, row in renders["results"].items()]
+    if renders.get("text_results"):
+        lines += ["", "### Image → text and image differences on the same renders", "",
+                  f"The photos above described by the model, and {renders.get('pairs', 0)} held-out pose pairs "
+                  "rendered by one camera per pair for image differences; text metrics against the corpus references, "
+                  "each beside the same model given the true poses instead of pixels.", "",
+                  "| task / view | samples | BLEU-4 ↑ | ROUGE-L ↑ | METEOR ↑ |", "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {name} | {row['n']} | {_fmt(row['bleu4'])} | {_fmt(row['rouge_l'])} | {_fmt(row['meteor'])} |"
+                  for name, row in renders["text_results"].items()]
     return lines + [""]
 
 
