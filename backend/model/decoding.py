@@ -16,15 +16,19 @@ from transformers import DynamicCache
 
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import base_model
+from backend.model.guidance import guided_scores
 
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """temperature 0 = greedy. top_p: nucleus sampling. max_new_tokens counts text tokens and poses."""
+    """temperature 0 = greedy. top_p: nucleus sampling. max_new_tokens counts text tokens and poses.
+    pose_prior (n, K) and guidance: pose codes are chosen from guided scores (see guidance.py); None = plain."""
     temperature: float = 0.0
     top_p: float = 1.0
     max_new_tokens: int = 96
     seed: int | None = None
+    pose_prior: torch.Tensor | None = None
+    guidance: float = 1.0
 
 
 @dataclass
@@ -155,7 +159,10 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         chunks = [token_chunk, query_chunk] if logits is not None else [prompt, token_chunk, query_chunk]
         hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))
         stream.crop(n)
-        codes = choose(stream.code_logits(hidden[:, -n:]), settings.temperature, settings.top_p, generator)
+        code_logits = stream.code_logits(hidden[:, -n:])  # (B, n, K)
+        if settings.pose_prior is not None:
+            code_logits = guided_scores(code_logits, settings.pose_prior, settings.guidance)
+        codes = choose(code_logits, settings.temperature, settings.top_p, generator)
         for row in torch.nonzero(posing).flatten().tolist():
             answers[row].pieces.append(codes[row].cpu())
         if stop_after_pose:

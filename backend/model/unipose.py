@@ -27,6 +27,7 @@ from torch import nn
 from backend.model.backbone import base_model, load_backbone, resolve_dtype
 from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import Generated, SamplingSettings, generate
+from backend.model.guidance import load_priors, save_priors
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, TASKS, task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
@@ -59,6 +60,7 @@ class UniPoseConfig:
     lora: dict | None = None  # LoraSettings fields when an adapter is attached
     has_vision: bool = False
     system_prompt: str = SYSTEM_PROMPT
+    guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
 
     @classmethod
     def from_dict(cls, values: dict) -> "UniPoseConfig":
@@ -99,6 +101,7 @@ class UniPose(nn.Module):
         self.config = config
         self.backbone_folder = backbone_folder  # the LM folder to copy when the backbone lives in the checkpoint
         self.merged = False
+        self.pose_priors: dict[str, torch.Tensor] = {}  # task -> (n, K) prior for guided pose decoding
         num_visual = vision.num_tokens if vision is not None else 0
         self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual)
 
@@ -157,6 +160,7 @@ class UniPose(nn.Module):
             vision = VisualProcessor.from_pretrained(folder / "projector")
         backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
         model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
+        model.pose_priors = load_priors(folder)
         if config.lora is not None:
             report("adapter", 0.85)
             from peft import PeftModel
@@ -188,6 +192,8 @@ class UniPose(nn.Module):
         save_file(_new_rows(self.llm, self.vocab), str(folder / NEW_TOKENS_NAME), metadata=metadata)
         if self.vision is not None:
             self.vision.save_pretrained(folder / "projector")
+        if self.pose_priors:
+            save_priors(self.pose_priors, folder)
         if self.has_lora:
             # the added rows are saved by us (new_tokens) and by the adapter's trainable tokens, never whole
             self.llm.save_pretrained(folder / "adapter", save_embedding_layers=False)
@@ -302,25 +308,34 @@ class UniPose(nn.Module):
 
     # ------------------------------------------------------------------ inference
     def run(self, task: str, *, text=None, poses=(), images=(), num_samples: int = 1, temperature: float = 0.0,
-            top_p: float = 1.0, seed=None, max_new_tokens: int = 96) -> TaskOutput:
-        """Run one of the seven tasks (template 0) and decode the answer."""
+            top_p: float = 1.0, seed=None, max_new_tokens: int = 96, guidance: float | None = None) -> TaskOutput:
+        """Run one of the seven tasks (template 0) and decode the answer.
+
+        guidance: prompt guidance of a pose answer (guidance.py), where the checkpoint has a prior for the task;
+        None = the checkpoint's default (config.guidance).
+        """
         messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0)
+        weight = self.config.guidance if guidance is None else float(guidance)
+        prior = self.pose_priors.get(task) if weight != 1.0 else None
         return self.chat(messages, num_samples=num_samples, temperature=temperature, top_p=top_p, seed=seed,
-                         max_new_tokens=max_new_tokens, pose_answer=TASKS[task].output == "pose")
+                         max_new_tokens=max_new_tokens, pose_answer=TASKS[task].output == "pose",
+                         pose_prior=prior, guidance=weight)
 
     def chat(self, messages: list[dict], *, num_samples: int = 1, temperature: float = 0.0, top_p: float = 1.0,
-             seed=None, max_new_tokens: int = 96, pose_answer: bool = False) -> TaskOutput:
+             seed=None, max_new_tokens: int = 96, pose_answer: bool = False, pose_prior=None,
+             guidance: float = 1.0) -> TaskOutput:
         """Answer the next assistant turn of a conversation.
 
         messages: [{"role": "system"|"user"|"assistant", "content": str, "poses": [(22, 3)], "images": [...]}];
         `<pose>` / `<image>` in content mark where items go (unmarked ones are put first). Earlier assistant
         poses are fed back as pose tokens. In the returned text, `<pose>` marks where a pose was generated.
         pose_answer: the answer is exactly one pose (what `run` does for the pose-output tasks).
+        pose_prior (n, K), guidance: guided choice of pose codes (guidance.py); no prior = plain decoding.
         """
         if num_samples < 1:
             raise ValueError("num_samples must be at least 1")
         prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
-        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed)
+        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed, pose_prior, guidance)
         was_training = self.training
         self.eval()
         try:

@@ -1,0 +1,58 @@
+"""Prompt guidance for one-shot pose decoding: code scores = prior + w * (log p(code | input) - prior).
+
+A task's prior is the model's own mean code log-probabilities over many inputs of that task, measured once per
+checkpoint (`python -m training.pose_prior`) and stored next to the model. It stands in for the unconditional
+model of classifier-free guidance: the model was never trained without its input, but averaging over inputs
+gives what it predicts regardless of the input. w = 1 is plain decoding, w = 0 always answers the prior's mode,
+w > 1 amplifies what is specific to this input. Useful when a model has learned the pose-token marginal well
+and its input only weakly, as the CPU-trained default has (README, "The shipped model").
+"""
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+PRIOR_NAME = "pose_prior.safetensors"
+
+
+def guided_scores(code_logits: torch.Tensor, prior: torch.Tensor, weight: float) -> torch.Tensor:
+    """code_logits (..., n, K), prior (n, K) log-probabilities -> guided scores (..., n, K) (log-space; a
+    softmax of them is the guided distribution up to normalisation)."""
+    conditional = torch.log_softmax(code_logits.float(), dim=-1)
+    prior = prior.to(conditional.device, conditional.dtype)
+    return prior + weight * (conditional - prior)
+
+
+@torch.no_grad()
+def mean_code_logprobs(model, samples: list, batch_size: int = 8) -> torch.Tensor:
+    """The average over training samples of one pose-output task of log p(code) at each pose query: (n, K).
+
+    samples: UniPose Samples (model.build_sample) whose target is a pose; only their inputs matter.
+    """
+    vocab = model.vocab
+    total, count = None, 0
+    for start in range(0, len(samples), batch_size):
+        chunk = samples[start:start + batch_size]
+        batch = model.collate(chunk)
+        out = model(batch)
+        branch = batch.branch.to(out.hidden.device)
+        hidden = out.hidden[branch].reshape(len(chunk), vocab.num_pose_tokens, -1)  # (b, n, H)
+        logits = out.head(hidden)[..., vocab.first_id:vocab.pose_start].float()  # (b, n, K)
+        summed = torch.log_softmax(logits, dim=-1).sum(0)
+        total = summed if total is None else total + summed
+        count += len(chunk)
+    if not count:
+        raise ValueError("no samples to measure the prior on")
+    return (total / count).cpu()
+
+
+def save_priors(priors: dict[str, torch.Tensor], folder: Path) -> Path:
+    path = Path(folder) / PRIOR_NAME
+    save_file({task: p.float().contiguous() for task, p in priors.items()}, str(path))
+    return path
+
+
+def load_priors(folder: Path) -> dict[str, torch.Tensor]:
+    """Task -> (n, K) prior; {} when the checkpoint has none."""
+    path = Path(folder) / PRIOR_NAME
+    return load_file(str(path)) if path.is_file() else {}

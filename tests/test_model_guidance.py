@@ -1,0 +1,80 @@
+"""Prompt guidance of pose decoding: the scores, the priors a checkpoint stores, and their effect on answers."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from backend.model import UniPose
+from backend.model.guidance import PRIOR_NAME, guided_scores, mean_code_logprobs
+from backend.model.testing import make_tiny_checkpoint
+
+torch.set_num_threads(2)
+PROMPTS = ("kneel on the right knee", "raise both arms", "a person lying on the back")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"), seed=0, lora=True)
+
+
+def _model(path):
+    return UniPose.from_pretrained(path, dtype="float32")
+
+
+def _prior(model):
+    codes = np.zeros(model.vocab.num_pose_tokens, dtype=np.int64)
+    samples = [model.build_sample("text_to_pose", text=t, target=codes, template=0) for t in PROMPTS]
+    return mean_code_logprobs(model, samples, batch_size=2)
+
+
+def test_guided_scores_interpolate_between_prior_and_conditional():
+    logits = torch.randn(2, 5, 7)
+    prior = torch.log_softmax(torch.randn(5, 7), -1)
+    conditional = torch.log_softmax(logits, -1)
+    assert torch.allclose(guided_scores(logits, prior, 1.0), conditional)
+    assert torch.allclose(guided_scores(logits, prior, 0.0), prior.expand(2, -1, -1))
+    assert torch.allclose(guided_scores(logits, prior, 3.0), 3 * conditional - 2 * prior, atol=1e-6)
+
+
+def test_prior_is_the_mean_of_the_inputs_log_probabilities(checkpoint):
+    model = _model(checkpoint)
+    prior = _prior(model)
+    assert prior.shape == (model.vocab.num_pose_tokens, model.vocab.codebook_size)
+    codes = np.zeros(model.vocab.num_pose_tokens, dtype=np.int64)
+    one = mean_code_logprobs(model, [model.build_sample("text_to_pose", text=PROMPTS[0], target=codes, template=0)])
+    assert torch.allclose(torch.logsumexp(one, -1), torch.zeros(len(one)), atol=1e-4)   # a distribution per query
+    assert not torch.allclose(one, prior)
+
+
+def test_guidance_steers_answers_and_the_prior_travels_with_the_checkpoint(checkpoint, tmp_path):
+    model = _model(checkpoint)
+    plain = [model.run("text_to_pose", text=t).poses[0] for t in PROMPTS]
+    assert not np.allclose(plain[0], plain[1])
+    model.pose_priors = {"text_to_pose": _prior(model)}
+    model.save_pretrained(tmp_path / "guided")
+    assert (tmp_path / "guided" / "unipose" / PRIOR_NAME).is_file()
+    model = _model(tmp_path / "guided")
+    assert torch.equal(model.pose_priors["text_to_pose"], _prior(model))
+    for text, pose in zip(PROMPTS, plain):                       # weight 1 (the default) is plain decoding
+        assert np.array_equal(model.run("text_to_pose", text=text).poses[0], pose)
+    prior_pose = model.pose_tokenizer.decode_axis_angle(model.pose_priors["text_to_pose"].argmax(-1)[None])[0]
+    for text in PROMPTS:                                         # weight 0: the prior's mode, whatever the prompt
+        assert np.allclose(model.run("text_to_pose", text=text, guidance=0.0).poses[0], prior_pose.numpy(), atol=1e-6)
+    strong = [model.run("text_to_pose", text=t, guidance=4.0).poses[0] for t in PROMPTS]
+    assert any(not np.allclose(a, b) for a, b in zip(strong, plain))
+
+
+def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_path):
+    import shutil
+    from training.pose_prior import main
+    from training.stages.toy_corpus import write_toy_corpus
+
+    target = tmp_path / "ckpt"
+    shutil.copytree(checkpoint, target)
+    corpus = write_toy_corpus(tmp_path / "corpus")
+    assert main([str(target), "--corpus", str(corpus), "--samples", "6", "--guidance", "2.5"]) == 0
+    model = _model(target)
+    assert set(model.pose_priors) == {"text_to_pose", "edit_pose", "image_to_pose"}
+    assert model.config.guidance == 2.5
+    assert json.loads((target / "unipose" / "config.json").read_text())["guidance"] == 2.5

@@ -1,0 +1,68 @@
+"""Measure a checkpoint's pose priors for prompt guidance (backend/model/guidance.py) and store them in it.
+
+    python -m training.pose_prior CHECKPOINT [--corpus data/corpus/v1] [--samples 256] [--guidance 3]
+
+For each pose-output task the checkpoint supports, the mean code log-probabilities over `--samples` training
+inputs (template 0, as at inference) go to CHECKPOINT/unipose/pose_prior.safetensors. --guidance also sets the
+checkpoint's default guidance weight; choose it on held-out data with bench/guidance.py.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+POSE_OUTPUT_TASKS = ("text_to_pose", "edit_pose", "image_to_pose")
+
+
+def measure_priors(model, corpus, samples: int, make_image, seed: int = 0, log=print) -> dict[str, torch.Tensor]:
+    """Task -> (n, K) mean code log-probabilities over training inputs of that task."""
+    from backend.model.guidance import mean_code_logprobs
+    from training.datasets import task_records
+    from training.stages.unipose import record_inputs
+
+    priors = {}
+    for task in POSE_OUTPUT_TASKS:
+        if task.startswith("image") and model.vision is None:
+            continue
+        records = task_records(corpus, task, "train", evaluation=True, max_items=samples, seed=seed)
+        if not records:
+            continue
+        built = [model.build_sample(task, template=0, **record_inputs(r, make_image)) for r in records]
+        priors[task] = mean_code_logprobs(model, built)
+        log(f"{task}: prior from {len(records)} training inputs")
+    return priors
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--corpus", default="data/corpus/v1")
+    parser.add_argument("--samples", type=int, default=256, help="training inputs per task")
+    parser.add_argument("--guidance", type=float, help="also set the checkpoint's default guidance weight")
+    parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from backend.model.guidance import save_priors
+    from backend.model.unipose import CONFIG_NAME, MODEL_DIR, UniPose
+    from training.datasets import load_corpus
+    from training.stages.unipose import image_source
+
+    model = UniPose.from_pretrained(args.checkpoint, dtype="float32")
+    kinds = [e["kind"] for e in model.vision.config()["encoders"]] if model.vision is not None else []
+    with torch.no_grad():
+        priors = measure_priors(model, load_corpus(args.corpus), args.samples, image_source(kinds, args.image_size, seed=0))
+    folder = args.checkpoint / MODEL_DIR
+    print(f"wrote {save_priors(priors, folder)}")
+    if args.guidance is not None:
+        config = json.loads((folder / CONFIG_NAME).read_text())
+        config["guidance"] = args.guidance
+        (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+        print(f"default guidance: {args.guidance}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
