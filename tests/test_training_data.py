@@ -18,6 +18,13 @@ def test_configs_load(name):
     assert config.stages["stage2"].trainable == ("projector",)
 
 
+@pytest.mark.parametrize("name", ["default_cpu", "default_cpu_continue"])
+def test_cpu_configs_load_with_capped_stages(name):
+    config = load_config(f"training/configs/{name}.yaml")
+    assert config.model["backbone"] == "smollm2" and config.stages
+    assert all(stage.max_steps for stage in config.stages.values())
+
+
 def test_paper_config_matches_the_paper():
     stages = load_config("training/configs/paper.yaml").stages
     assert [stages[s].batch_size for s in stages] == [24, 8, 8]

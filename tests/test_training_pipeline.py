@@ -1,5 +1,7 @@
 """The tiny config end to end: stages 0-3 on a synthetic corpus, exact resume of a real UniPose stage, and
 the evaluation report."""
+import dataclasses
+import filecmp
 import json
 import shutil
 
@@ -60,6 +62,17 @@ def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
     again = [r["loss"] for r in read_metrics(split / "stage1")]
     assert again[20] == pytest.approx(reference[20], abs=1e-5)   # the next step after the checkpoint
     assert again == pytest.approx(reference, abs=1e-4)
+
+    # Continue the finished model with a one-stage config: it starts from the checkpoint, keeps its tokenizer.
+    more = dataclasses.replace(config, stages={"stage3": dataclasses.replace(config.stages["stage3"], max_steps=3)})
+    continued = train_all(more, tmp_path / "more", corpus, init=tmp_path / "full" / "checkpoint")
+    assert continued["init"] == str(tmp_path / "full" / "checkpoint") and list(continued["stages"]) == ["stage0", "stage3"]
+    first = [r["loss"] for r in read_metrics(tmp_path / "more" / "stage3")][0]
+    assert first < [r["loss"] for r in read_metrics(tmp_path / "full" / "stage1")][0] - 0.1   # not a fresh model
+    after = _parts(tmp_path / "more" / "checkpoint" / "unipose")
+    assert not _same(after["adapter"], parts["stage3"]["adapter"])
+    assert filecmp.cmp(tmp_path / "more" / "checkpoint" / "tokenizer" / "model.safetensors",
+                       tmp_path / "full" / "checkpoint" / "tokenizer" / "model.safetensors", shallow=False)
 
     results = evaluate_checkpoint(tmp_path / "full" / "checkpoint", config, tmp_path / "eval", corpus_dir=corpus,
                                   run_dir=tmp_path / "full", max_samples=8)

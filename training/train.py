@@ -67,8 +67,12 @@ def _stage_texts(corpus) -> list[str]:
 
 
 def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None, stop_after: int | None = None,
-              log=print) -> dict:
-    """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json)."""
+              log=print, init: Path | None = None) -> dict:
+    """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json).
+
+    init: a UniPose checkpoint the first stage continues from instead of a fresh model (its pose tokenizer
+    replaces stage 0), e.g. more training of a shipped model under another config.
+    """
     from training.datasets import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
     from training.stages.mixing import MixedTaskDataset
@@ -86,6 +90,11 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     accelerator = make_accelerator(config)
     wanted = stages or ["stage0", *config.stages]
     summary = {"config": config.name, "corpus": str(corpus_dir), "stages": {}}
+    if init is not None:
+        from backend.model.unipose import POSE_TOKENIZER_DIR
+        tokenizer = {**config.tokenizer, "checkpoint": str(Path(init) / POSE_TOKENIZER_DIR)}
+        config = dataclasses.replace(config, tokenizer=tokenizer)
+        summary["init"] = str(init)
 
     poses_npz = corpus_dir / "poses.npz"
     if config.sources:  # the tokenizer stage reads one npz: write the release poses with their splits
@@ -96,7 +105,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     tokenizer_dir = run_stage0(config, poses_npz, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
     summary["stages"]["stage0"] = _read_json(out / "stage0" / "eval" / "eval.json")
     make_image = config_image_source(config.model)
-    model, previous = None, None
+    model, previous = None, init
     for name in STAGE_NAMES:
         if name not in config.stages or name not in wanted:
             continue
@@ -168,11 +177,12 @@ def main(argv=None) -> int:
     parser.add_argument("--max-steps", type=int, help="cap every LLM stage at this many optimizer steps")
     parser.add_argument("--batch-size", type=int, help="per-device batch size of every LLM stage")
     parser.add_argument("--tokenizer", help="use this trained pose tokenizer folder instead of running stage 0")
+    parser.add_argument("--init", type=Path, help="continue from this UniPose checkpoint instead of a fresh model")
     parser.add_argument("--evaluate", action="store_true", help="run training.evaluate on the final checkpoint")
     args = parser.parse_args(argv)
     config = with_overrides(load_config(args.config), args.max_steps, args.tokenizer, args.batch_size)
     summary = train_all(config, Path(args.out), args.corpus, args.stages.split(",") if args.stages else None,
-                        args.stop_after)
+                        args.stop_after, init=args.init)
     if args.evaluate and summary.get("checkpoint"):
         from training.evaluate import evaluate_checkpoint
         evaluate_checkpoint(Path(summary["checkpoint"]), config, Path(args.out) / "eval",
