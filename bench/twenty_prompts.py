@@ -23,8 +23,13 @@ def _y(joints, name):
     return joints[JOINT_INDEX[name], 1]
 
 
+def _upright(j):
+    """Head well above the pelvis: an upside-down body passes no 'above the head' or standing check."""
+    return _y(j, "head") > _y(j, "pelvis") + 0.3
+
+
 def _above_head(side):
-    return lambda j: _y(j, f"{side}_wrist") > _y(j, "head")
+    return lambda j: _upright(j) and _y(j, f"{side}_wrist") > _y(j, "head")
 
 
 def _both(*checks):
@@ -46,7 +51,7 @@ def _torso_horizontal(j):
 
 
 def _hands_low(j):
-    return _y(j, "left_wrist") < _y(j, "pelvis") + 0.1 and _y(j, "right_wrist") < _y(j, "pelvis") + 0.1
+    return _upright(j) and _y(j, "left_wrist") < _y(j, "pelvis") + 0.1 and _y(j, "right_wrist") < _y(j, "pelvis") + 0.1
 
 
 def _arms_out(j):
@@ -55,11 +60,11 @@ def _arms_out(j):
 
 # prompt -> (check or None, what the check means)
 PROMPTS = {
-    "raise both arms above the head": (_both(_above_head("left"), _above_head("right")), "both wrists above head"),
-    "a person standing with arms at their sides": (_hands_low, "wrists below the waist"),
+    "raise both arms above the head": (_both(_above_head("left"), _above_head("right")), "upright, both wrists above head"),
+    "a person standing with arms at their sides": (_hands_low, "upright, wrists below the waist"),
     "a person sitting cross-legged on the floor": (_both(_knee_bent("left", 90), _knee_bent("right", 90)), "both knees bent > 90"),
-    "waving with the left hand": (_above_head("left"), "left wrist above head"),
-    "waving with the right hand": (_above_head("right"), "right wrist above head"),
+    "waving with the left hand": (_above_head("left"), "upright, left wrist above head"),
+    "waving with the right hand": (_above_head("right"), "upright, right wrist above head"),
     "a person doing a squat": (_both(_knee_bent("left", 60), _knee_bent("right", 60)), "both knees bent > 60"),
     "arms stretched out to the sides like a T": (_arms_out, "wrists far out to the sides"),
     "a person kneeling on both knees": (_both(_knee_bent("left", 60), _knee_bent("right", 60)), "both knees bent > 60"),
@@ -71,10 +76,10 @@ PROMPTS = {
     "a lunge with the right leg forward": (None, "look"),
     "a person dribbling a basketball": (None, "look"),
     "a salsa dance step": (None, "look"),
-    "standing on the left leg": (_knee_bent("right", 30), "right knee bent > 30"),
+    "standing on the left leg": (_both(_upright, _knee_bent("right", 30)), "upright, right knee bent > 30"),
     "a boxer throwing a punch": (None, "look"),
     "bend forward at the waist": (None, "look"),
-    "a person jumping with both arms up": (_both(_above_head("left"), _above_head("right")), "both wrists above head"),
+    "a person jumping with both arms up": (_both(_above_head("left"), _above_head("right")), "upright, both wrists above head"),
 }
 
 
@@ -104,9 +109,9 @@ def main() -> int:
     render_poses(poses, [r[0] for r in rows], columns=4, size=240).save(out)
 
     width = max(len(r[0]) for r in rows)
-    print(f"{'prompt':<{width}}  {'check':<28} {'result':<6} {'s':>5}")
+    print(f"{'prompt':<{width}}  {'check':<32} {'result':<6} {'s':>5}")
     for prompt, meaning, verdict, seconds in rows:
-        print(f"{prompt:<{width}}  {meaning:<28} {verdict:<6} {seconds:5.2f}")
+        print(f"{prompt:<{width}}  {meaning:<32} {verdict:<6} {seconds:5.2f}")
     checked = [r for r in rows if r[2] != "look"]
     passed = sum(r[2] == "pass" for r in checked)
     print(f"wrote {out}; geometric checks passed: {passed}/{len(checked)}")
