@@ -41,33 +41,36 @@ VIEW_NAMES = ("front", "three-quarter", "side", "back")
 IMAGE_SIZE = (320, 400)
 
 
-def held_out_poses(corpus: Path, split: str, count: int, seed: int):
-    """(ids, poses (N, 22, 3), label of the source, caption references per pose ([] without a corpus))."""
+def read_corpus(corpus: Path):
+    """The corpus, or None (with a note) when there is none."""
     try:
         from training.datasets import load_corpus
-        data = load_corpus(corpus)
-        ids = sorted(data.split_ids(split, include_augmented=False))
-        if ids:
-            chosen = np.random.default_rng(seed).choice(len(ids), size=min(count, len(ids)), replace=False)
-            picked = [ids[i] for i in sorted(chosen)]
-            references = [data.captions.get(i, []) for i in picked]
-            return picked, np.stack([data.pose(i) for i in picked]), f"{corpus} [{split}]", references
+        return load_corpus(corpus)
     except (FileNotFoundError, KeyError) as error:
         print(f"note: no corpus ({error}); using the example poses", file=sys.stderr)
+        return None
+
+
+def held_out_poses(data, label: str, split: str, count: int, seed: int):
+    """(ids, poses (N, 22, 3), label of the source, caption references per pose); the example poses (without
+    references) when there is no corpus or the split is empty."""
+    ids = sorted(data.split_ids(split, include_augmented=False)) if data is not None else []
+    if ids:
+        chosen = np.random.default_rng(seed).choice(len(ids), size=min(count, len(ids)), replace=False)
+        picked = [ids[i] for i in sorted(chosen)]
+        references = [data.captions.get(i, []) for i in picked]
+        return picked, np.stack([data.pose(i) for i in picked]), f"{label} [{split}]", references
     from backend.body.example_poses import EXAMPLE_POSES
     names = sorted(EXAMPLE_POSES)[:count]
     return names, np.stack([EXAMPLE_POSES[n] for n in names]), "example poses (no corpus found)", [[]] * len(names)
 
 
-def held_out_pairs(corpus: Path, split: str, count: int, seed: int) -> list[dict]:
+def held_out_pairs(data, split: str, count: int, seed: int) -> list[dict]:
     """Image-difference records {"id", "pose_a", "pose_b", "references"} of held-out pairs ([] without a corpus)."""
-    if count <= 0:
+    if data is None or count <= 0:
         return []
-    try:
-        from training.datasets import load_corpus, task_records
-        return task_records(load_corpus(corpus), "image_diff", split, evaluation=True, max_items=count, seed=seed)
-    except (FileNotFoundError, KeyError):
-        return []
+    from training.datasets import task_records
+    return task_records(data, "image_diff", split, evaluation=True, max_items=count, seed=seed)
 
 
 def cameras_for(pose: np.ndarray, lift: float, views: int, rng: np.random.Generator) -> list[Camera]:
@@ -91,7 +94,7 @@ def cameras_framing(points: np.ndarray, views: int, rng: np.random.Generator) ->
 
 def render_set(names, poses, references, views: int, seed: int, cache: Path, samples: int) -> list[dict]:
     """Render (or reuse) the photos; returns one record per photo: name, pose, references, camera, path, view."""
-    from backend.vision.landmarks.blender_body import body_lift, render_bodies
+    from backend.vision.landmarks.blender_body import body_lift
 
     rng = np.random.default_rng(seed)
     records, jobs = [], []
@@ -104,6 +107,14 @@ def render_set(names, poses, references, views: int, seed: int, cache: Path, sam
             records.append({"name": safe, "pose": pose, "references": texts, "camera": camera, "lift": lift,
                             "view": VIEW_NAMES[k % len(VIEW_NAMES)], "path": cache / f"{safe}_{k}.png",
                             "found": False})
+    render_missing(jobs, cache, samples)
+    return records
+
+
+def render_missing(jobs: list[dict], cache: Path, samples: int) -> None:
+    """Render the jobs (see render_bodies) whose photos are not all in the cache yet."""
+    from backend.vision.landmarks.blender_body import render_bodies
+
     todo = [job for job in jobs if not all((cache / f"{job['name']}_{k}.png").is_file()
                                            for k in range(len(job["cameras"])))]
     if todo:
@@ -111,12 +122,11 @@ def render_set(names, poses, references, views: int, seed: int, cache: Path, sam
         render_bodies(todo, cache, samples=samples)
         print(f"rendered {sum(len(j['cameras']) for j in todo)} photos in {time.perf_counter() - start:.0f} s",
               file=sys.stderr)
-    return records
 
 
 def render_pairs(pairs: list[dict], seed: int, cache: Path, samples: int) -> list[tuple[Path, Path]]:
     """Both poses of each pair photographed by one shared camera (front range): a before / after pair."""
-    from backend.vision.landmarks.blender_body import body_lift, render_bodies
+    from backend.vision.landmarks.blender_body import body_lift
 
     rng = np.random.default_rng(seed + 1)
     jobs, paths = [], []
@@ -127,39 +137,30 @@ def render_pairs(pairs: list[dict], seed: int, cache: Path, samples: int) -> lis
         names = (f"pair{k}_a", f"pair{k}_b")
         jobs += [{"pose": pose, "cameras": [camera], "name": name} for pose, name in zip(poses, names)]
         paths.append(tuple(cache / f"{name}_0.png" for name in names))
-    todo = [job for job in jobs if not (cache / f"{job['name']}_0.png").is_file()]
-    if todo:
-        start = time.perf_counter()
-        render_bodies(todo, cache, samples=samples)
-        print(f"rendered {len(todo)} pair photos in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    render_missing(jobs, cache, samples)
     return paths
-
-
-def text_scores(hypotheses: list[str], references: list[list[str]]) -> dict:
-    """The evaluation suite's text metrics (0-100) over generated texts and their ground-truth references."""
-    from training.metrics.text import bleu4, meteor, rouge_l
-    return {"n": len(hypotheses), "bleu4": bleu4(hypotheses, references), "rouge_l": rouge_l(hypotheses, references),
-            "meteor": meteor(hypotheses, references)}
 
 
 def describe_renders(model, records: list[dict], pairs: list[dict], pair_paths: list[tuple[Path, Path]]) -> dict:
     """Text tasks on the rendered photos, each beside the same model given the true poses (no pixels):
     image -> text per view against the pose's captions, image difference against the pair's instructions."""
+    from training.metrics.tasks import score_texts  # BLEU-4 / ROUGE-L / METEOR (no retrieval judge given)
+
     described = [r for r in records if r["references"] and r["found"]]
     captions = [model.run("image_to_text", images=[r["path"]]).text or "" for r in described]
     rows = {}
     for view in VIEW_NAMES + ("all",):
         chosen = [(r, c) for r, c in zip(described, captions) if view in ("all", r["view"])]
         if chosen:
-            rows[f"image -> text / {view}"] = text_scores([c for _, c in chosen], [r["references"] for r, _ in chosen])
+            rows[f"image -> text / {view}"] = score_texts([c for _, c in chosen], [r["references"] for r, _ in chosen])
     poses = list({r["name"]: r for r in described}.values())
-    rows["pose -> text (true pose, no image)"] = text_scores(
+    rows["pose -> text (true pose, no image)"] = score_texts(
         [model.run("pose_to_text", poses=[r["pose"]]).text or "" for r in poses], [r["references"] for r in poses])
     if pairs:
         references = [p["references"] for p in pairs]
-        rows["image difference (one camera for both)"] = text_scores(
+        rows["image difference (one camera for both)"] = score_texts(
             [model.run("image_diff", images=list(paths)).text or "" for paths in pair_paths], references)
-        rows["pose difference (true poses, no image)"] = text_scores(
+        rows["pose difference (true poses, no image)"] = score_texts(
             [model.run("pose_diff", poses=[p["pose_a"], p["pose_b"]]).text or "" for p in pairs], references)
     return rows
 
@@ -224,11 +225,12 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    names, poses, source, references = held_out_poses(args.corpus, args.split, args.poses, args.seed)
+    data = read_corpus(args.corpus)
+    names, poses, source, references = held_out_poses(data, str(args.corpus), args.split, args.poses, args.seed)
     key = json.dumps([source, list(map(str, names)), args.views, args.seed, IMAGE_SIZE]).encode()
     cache = args.cache / hashlib.sha1(key + np.round(poses, 5).tobytes()).hexdigest()[:10]
     records = render_set(names, poses, references, args.views, args.seed, cache, args.samples)
-    pairs = held_out_pairs(args.corpus, args.split, args.pairs, args.seed) if args.checkpoint else []
+    pairs = held_out_pairs(data, args.split, args.pairs, args.seed) if args.checkpoint else []
     pair_key = json.dumps(["pairs", [p["id"] for p in pairs], args.seed, IMAGE_SIZE]).encode()
     pair_paths = render_pairs(pairs, args.seed, args.cache / hashlib.sha1(pair_key).hexdigest()[:10], args.samples)
 
