@@ -1,12 +1,14 @@
 """Prompt guidance weight vs. held-out text->pose quality: choose the checkpoint's default guidance here.
 
-    .venv/bin/python bench/guidance.py [--checkpoint DIR] [--weights 1,2,3,4] [--samples 64]
+    .venv/bin/python bench/guidance.py [--checkpoint DIR] [--weights 1,2,3,4] [--samples 64] [--split val]
 
-Runs `UniPose.run("text_to_pose", guidance=w)` (the product path) on held-out test captions for each weight and
+Runs `UniPose.run("text_to_pose", guidance=w)` (the product path) on held-out captions for each weight, with
+both pose decodings (`expected`: expected code vectors, the default; `codes`: the likeliest code per token), and
 scores the poses as the evaluation does: R-precision top-1/2/3 and recall@10 against 31 distractors with the
 retrieval judge (docs/eval/retrieval, trained on first use), MPJPE, and the spread of the answers (mean
-per-joint standard deviation across samples: 0 when every prompt gets the same pose). Needs a checkpoint with
-pose priors (`python -m training.pose_prior`). Prints a table.
+per-joint standard deviation across samples: 0 when every prompt gets the same pose) and the share of upright
+answers (head 0.3 m above the pelvis). Choose on the validation split, quote the test split. Needs a checkpoint
+with pose priors (`python -m training.pose_prior`). Prints a table.
 """
 import argparse
 import sys
@@ -27,12 +29,14 @@ def main() -> int:
     parser.add_argument("--retrieval", default="docs/eval/retrieval", help="retrieval judge folder (cached)")
     parser.add_argument("--weights", default="1,2,3,4,6")
     parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--split", default="test", choices=["val", "test"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     from backend.body.kinematics import pose_joints
+    from backend.body.skeleton import JOINT_INDEX
     from backend.model.unipose import UniPose
     from training.datasets import load_corpus, task_records
     from training.metrics.tasks import score_poses
@@ -44,21 +48,26 @@ def main() -> int:
     model = UniPose.from_pretrained(args.checkpoint)
     if "text_to_pose" not in model.pose_priors:
         raise SystemExit(f"{args.checkpoint} has no text_to_pose prior: run `python -m training.pose_prior`")
-    records = task_records(corpus, "text_to_pose", "test", evaluation=True, max_items=args.samples, seed=args.seed)
+    records = task_records(corpus, "text_to_pose", args.split, evaluation=True, max_items=args.samples, seed=args.seed)
     texts = [r["text"] for r in records]
     target = np.stack([r["pose"] for r in records])
-    print(f"checkpoint: {args.checkpoint} (default guidance {model.config.guidance}); {len(records)} held-out captions")
-    print("| guidance | R-precision top-1 / 2 / 3 % | recall@10 text->pose % | MPJPE mm | spread mm | "
-          "ground-truth top-3 % |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    print(f"checkpoint: {args.checkpoint} (default guidance {model.config.guidance}); {len(records)} held-out "
+          f"{args.split} captions")
+    print("| guidance | decoding | R-precision top-1 / 2 / 3 % | recall@10 text->pose % | MPJPE mm | spread mm | "
+          "upright % | ground-truth top-3 % |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for weight in (float(w) for w in args.weights.split(",")):
-        with torch.no_grad():
-            poses = np.stack([model.run("text_to_pose", text=t, guidance=weight).poses[0] for t in texts])
-        scores = score_poses(poses, target, texts, judge, embed)
-        spread = 1000.0 * pose_joints(poses)[:, :22].std(axis=0).mean()
-        top = " / ".join(f"{scores[f'r_precision_top{k}']:.1f}" for k in (1, 2, 3))
-        print(f"| {weight:g} | {top} | {scores['recall_t2p@10']:.1f} | {scores['mpjpe_mm']:.0f} | {spread:.0f} | "
-              f"{scores['real_r_precision_top3']:.1f} |", flush=True)
+        for decoding in ("expected", "codes"):
+            with torch.no_grad():
+                poses = np.stack([model.run("text_to_pose", text=t, guidance=weight,
+                                            expected_pose=decoding == "expected").poses[0] for t in texts])
+            scores = score_poses(poses, target, texts, judge, embed)
+            joints = pose_joints(poses)[:, :22]
+            spread = 1000.0 * joints.std(axis=0).mean()
+            upright = 100.0 * np.mean(joints[:, JOINT_INDEX["head"], 1] - joints[:, JOINT_INDEX["pelvis"], 1] > 0.3)
+            top = " / ".join(f"{scores[f'r_precision_top{k}']:.1f}" for k in (1, 2, 3))
+            print(f"| {weight:g} | {decoding} | {top} | {scores['recall_t2p@10']:.1f} | {scores['mpjpe_mm']:.0f} | "
+                  f"{spread:.0f} | {upright:.0f} | {scores['real_r_precision_top3']:.1f} |", flush=True)
     return 0
 
 

@@ -127,7 +127,8 @@ def test_sampling_several_poses_in_one_batch(checkpoint):
     greedy = run(num_samples=2)
     assert np.array_equal(greedy.poses[0], greedy.poses[1])
     nucleus = run(num_samples=2, temperature=1.0, top_p=1e-6, seed=1)  # keeps only the top token
-    assert np.allclose(nucleus.poses[0], greedy.poses[0])
+    assert np.allclose(nucleus.poses[0], run(expected_pose=False).poses[0])  # the greedy codes, decoded as they are
+    assert not np.allclose(nucleus.poses[0], greedy.poses[0])  # greedy answers decode expected code vectors
 
 
 def test_all_tasks_run_and_return_structured_output(checkpoint):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model import UniPose
 from backend.model.guidance import PRIOR_NAME, guided_scores, mean_code_logprobs
 from backend.model.testing import make_tiny_checkpoint
@@ -58,9 +59,13 @@ def test_guidance_steers_answers_and_the_prior_travels_with_the_checkpoint(check
     assert torch.equal(model.pose_priors["text_to_pose"], _prior(model))
     for text, pose in zip(PROMPTS, plain):                       # weight 1 (the default) is plain decoding
         assert np.array_equal(model.run("text_to_pose", text=text).poses[0], pose)
-    prior_pose = model.pose_tokenizer.decode_axis_angle(model.pose_priors["text_to_pose"].argmax(-1)[None])[0]
-    for text in PROMPTS:                                         # weight 0: the prior's mode, whatever the prompt
-        assert np.allclose(model.run("text_to_pose", text=text, guidance=0.0).poses[0], prior_pose.numpy(), atol=1e-6)
+    prior = model.pose_priors["text_to_pose"]
+    prior_mode = model.pose_tokenizer.decode_axis_angle(prior.argmax(-1)[None])[0].numpy()
+    prior_mean = rotmat_to_axis_angle(model.pose_tokenizer.decode_expected(prior.softmax(-1)[None]))[0].numpy()
+    for text in PROMPTS:                                         # weight 0: the prior's answer, whatever the prompt
+        assert np.allclose(model.run("text_to_pose", text=text, guidance=0.0).poses[0], prior_mean, atol=1e-5)
+        codes_only = model.run("text_to_pose", text=text, guidance=0.0, expected_pose=False).poses[0]
+        assert np.allclose(codes_only, prior_mode, atol=1e-6)
     strong = [model.run("text_to_pose", text=t, guidance=4.0).poses[0] for t in PROMPTS]
     assert any(not np.allclose(a, b) for a, b in zip(strong, plain))
 

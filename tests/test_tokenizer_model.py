@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.body.rotations_torch import axis_angle_to_rotmat
+from backend.body.rotations_torch import axis_angle_to_rotmat, rot6d_to_rotmat
 from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
 from backend.tokenizer.config import WEIGHTS_NAME
 from backend.tokenizer.evaluation import evaluate_tokenizer, procrustes_align
@@ -47,6 +47,19 @@ def test_deterministic_and_batch_independent(tokenizer):
     assert torch.equal(ids, tokenizer.encode(poses))
     assert torch.equal(ids[2:3], tokenizer.encode(poses[2:3]))
     assert torch.allclose(tokenizer.decode(ids)[2], tokenizer.decode(ids[2:3])[0], atol=1e-6)
+
+
+def test_expected_decoding_of_one_hot_codes_is_plain_decoding_and_mixes_in_latent_space(tokenizer):
+    ids = tokenizer.encode(_poses(3, seed=2))
+    one_hot = torch.nn.functional.one_hot(ids, TINY.codebook_size).float()  # (3, 80, K)
+    assert torch.allclose(tokenizer.decode_expected(one_hot), tokenizer.decode(ids), atol=1e-5)
+    half = 0.5 * (one_hot[:1] + one_hot[1:2])               # two poses' codes at every position, half each
+    codes = 0.5 * (tokenizer.codebook.lookup(ids[0]) + tokenizer.codebook.lookup(ids[1]))  # (80, D)
+    expected = tokenizer.decode_expected(half)[0]
+    assert torch.allclose(expected, rot6d_to_rotmat(tokenizer.decoder(codes.T[None]))[0], atol=1e-5)
+    assert not torch.allclose(expected, tokenizer.decode(ids[:1])[0], atol=1e-3)
+    with pytest.raises(ValueError, match="code probabilities"):
+        tokenizer.decode_expected(one_hot[:, :40])
 
 
 def test_encode_decode_do_not_touch_the_codebook(tokenizer):

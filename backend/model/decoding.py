@@ -22,19 +22,28 @@ from backend.model.guidance import guided_scores
 @dataclass(frozen=True)
 class SamplingSettings:
     """temperature 0 = greedy. top_p: nucleus sampling. max_new_tokens counts text tokens and poses.
-    pose_prior (n, K) and guidance: pose codes are chosen from guided scores (see guidance.py); None = plain."""
+    pose_prior (n, K) and guidance: pose codes are chosen from guided scores (see guidance.py); None = plain.
+    expected_pose: a greedy pose answer also keeps the code distribution it was chosen from, so that it can be
+    decoded from expected code vectors (PoseTokenizer.decode_expected) instead of its argmax codes."""
     temperature: float = 0.0
     top_p: float = 1.0
     max_new_tokens: int = 96
     seed: int | None = None
     pose_prior: torch.Tensor | None = None
     guidance: float = 1.0
+    expected_pose: bool = True
 
 
 @dataclass
 class Generated:
-    """One row's answer: `pieces` alternate text token id lists and (num_pose_tokens,) code tensors."""
+    """One row's answer: `pieces` alternate text token id lists and (num_pose_tokens,) code tensors;
+    `code_probs` has one entry per pose: the (num_pose_tokens, K) distribution its codes were chosen from
+    when the answer keeps it (greedy with expected_pose), else None."""
     pieces: list = field(default_factory=list)
+    code_probs: list = field(default_factory=list)
+
+    def poses(self) -> list[torch.Tensor]:
+        return [piece for piece in self.pieces if not isinstance(piece, list)]
 
     def add_text(self, token: int) -> None:
         if not self.pieces or not isinstance(self.pieces[-1], list):
@@ -163,8 +172,11 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         if settings.pose_prior is not None:
             code_logits = guided_scores(code_logits, settings.pose_prior, settings.guidance)
         codes = choose(code_logits, settings.temperature, settings.top_p, generator)
+        keep_probs = settings.expected_pose and settings.temperature <= 0
         for row in torch.nonzero(posing).flatten().tolist():
             answers[row].pieces.append(codes[row].cpu())
+            probs = torch.softmax(code_logits[row].float(), dim=-1).cpu() if keep_probs else None  # (n, K)
+            answers[row].code_probs.append(probs)
         if stop_after_pose:
             active &= ~posing
             if not active.any():

@@ -24,6 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model.backbone import base_model, load_backbone, resolve_dtype
 from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import Generated, SamplingSettings, generate
@@ -308,22 +309,23 @@ class UniPose(nn.Module):
 
     # ------------------------------------------------------------------ inference
     def run(self, task: str, *, text=None, poses=(), images=(), num_samples: int = 1, temperature: float = 0.0,
-            top_p: float = 1.0, seed=None, max_new_tokens: int = 96, guidance: float | None = None) -> TaskOutput:
+            top_p: float = 1.0, seed=None, max_new_tokens: int = 96, guidance: float | None = None,
+            expected_pose: bool = True) -> TaskOutput:
         """Run one of the seven tasks (template 0) and decode the answer.
 
         guidance: prompt guidance of a pose answer (guidance.py), where the checkpoint has a prior for the task;
-        None = the checkpoint's default (config.guidance).
+        None = the checkpoint's default (config.guidance). expected_pose: see `chat`.
         """
         messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0)
         weight = self.config.guidance if guidance is None else float(guidance)
         prior = self.pose_priors.get(task) if weight != 1.0 else None
         return self.chat(messages, num_samples=num_samples, temperature=temperature, top_p=top_p, seed=seed,
                          max_new_tokens=max_new_tokens, pose_answer=TASKS[task].output == "pose",
-                         pose_prior=prior, guidance=weight)
+                         pose_prior=prior, guidance=weight, expected_pose=expected_pose)
 
     def chat(self, messages: list[dict], *, num_samples: int = 1, temperature: float = 0.0, top_p: float = 1.0,
              seed=None, max_new_tokens: int = 96, pose_answer: bool = False, pose_prior=None,
-             guidance: float = 1.0) -> TaskOutput:
+             guidance: float = 1.0, expected_pose: bool = True) -> TaskOutput:
         """Answer the next assistant turn of a conversation.
 
         messages: [{"role": "system"|"user"|"assistant", "content": str, "poses": [(22, 3)], "images": [...]}];
@@ -331,11 +333,14 @@ class UniPose(nn.Module):
         poses are fed back as pose tokens. In the returned text, `<pose>` marks where a pose was generated.
         pose_answer: the answer is exactly one pose (what `run` does for the pose-output tasks).
         pose_prior (n, K), guidance: guided choice of pose codes (guidance.py); no prior = plain decoding.
+        expected_pose: a greedy (temperature 0) pose is decoded from each token's expected code vector under
+        the model's distribution (PoseTokenizer.decode_expected) rather than from its likeliest code; the
+        conversation itself still continues from the likeliest codes. Sampled poses use their sampled codes.
         """
         if num_samples < 1:
             raise ValueError("num_samples must be at least 1")
         prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
-        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed, pose_prior, guidance)
+        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed, pose_prior, guidance, expected_pose)
         was_training = self.training
         self.eval()
         try:
@@ -347,7 +352,7 @@ class UniPose(nn.Module):
         return self._task_output(answers)
 
     def _task_output(self, answers: list[Generated]) -> TaskOutput:
-        texts, codes = [], []
+        texts, poses = [], []
         for answer in answers:
             parts = []
             for piece in answer.pieces:
@@ -355,15 +360,19 @@ class UniPose(nn.Module):
                     parts.append(self.text_tokenizer.decode(piece, skip_special_tokens=True))
                 else:
                     parts.append(POSE_PLACEHOLDER)
-                    codes.append(piece)
+            poses += [self._decode_pose(codes, probs) for codes, probs in zip(answer.poses(), answer.code_probs)]
             texts.append("".join(parts).strip())
-        poses = []
-        if codes:
-            with torch.no_grad():
-                decoded = self.pose_tokenizer.decode_axis_angle(torch.stack(codes).to(self.device))
-            poses = [np.asarray(p, dtype=np.float32) for p in decoded.cpu().numpy()]
         first = texts[0]
         return TaskOutput(text=None if first in ("", POSE_PLACEHOLDER) else first, poses=poses, texts=texts)
+
+    @torch.no_grad()
+    def _decode_pose(self, codes: torch.Tensor, probs: torch.Tensor | None) -> np.ndarray:
+        """(n,) codes and their (n, K) distribution or None -> (22, 3) float32 axis-angle."""
+        if probs is None:
+            rotmats = self.pose_tokenizer.decode(codes[None].to(self.device))
+        else:
+            rotmats = self.pose_tokenizer.decode_expected(probs[None].to(self.device))
+        return rotmat_to_axis_angle(rotmats)[0].cpu().numpy().astype(np.float32)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -74,6 +74,23 @@ class PoseTokenizer(nn.Module):
         """(B, num_tokens) -> (B, J, 3) axis-angle."""
         return rotmat_to_axis_angle(self.decode(ids))
 
+    @torch.no_grad()
+    def decode_expected(self, probs: torch.Tensor) -> torch.Tensor:
+        """(B, num_tokens, K) distributions over the codes -> (B, J, 3, 3) rotation matrices.
+
+        Each position gets its expected code vector before the decoder runs: a single pose answer that
+        keeps what the modes agree on, where choosing each position's likeliest code on its own can mix
+        codes of different poses (an upright body's legs with an upside-down one's root).
+        One-hot distributions give exactly `decode` of their codes.
+        """
+        probs = torch.as_tensor(probs, device=self.device, dtype=self.codebook.codes.dtype)
+        expected_shape = (self.config.num_tokens, self.config.codebook_size)
+        if probs.ndim != 3 or tuple(probs.shape[1:]) != expected_shape:
+            raise ValueError(f"expected (B, {expected_shape[0]}, {expected_shape[1]}) code probabilities, "
+                             f"got {tuple(probs.shape)}")
+        codes = (probs @ self.codebook.codes).transpose(1, 2)  # (B, D, T)
+        return rot6d_to_rotmat(self.decoder(codes))
+
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
