@@ -26,6 +26,7 @@ Progress = Callable[[str, float], None]  # (stage, fraction in [0, 1])
 MAX_TEXT_CHARS = 2000
 MAX_SAMPLES = 16
 MAX_TEMPERATURE = 5.0
+MAX_GUIDANCE = 8.0
 MAX_SEED = 2**63 - 1
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -46,16 +47,18 @@ class ModelError(RuntimeError):
 
 class PoseModel(Protocol):
     def run(self, task: str, text: str | None = None, poses=(), images=(), num_samples: int = 1,
-            temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> Any: ...
+            temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None, **options) -> Any: ...
 
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to decode: greedy at temperature 0; `seed` makes sampling repeatable."""
+    """How to decode: greedy at temperature 0; `seed` makes sampling repeatable. guidance: how strongly a pose
+    answer follows its prompt (prompt guidance; 1 = plain decoding, None = the model's default)."""
     seed: int | None = None
     num_samples: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
+    guidance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def check_image(value: Any, field: str, limits: ImageLimits = ImageLimits()) -> 
 
 
 def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = 0.0,
-                   top_p: Any = 1.0) -> Sampling:
+                   top_p: Any = 1.0, guidance: Any = None) -> Sampling:
     """Range-check the optional sampling parameters."""
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)
                              or not 0 <= seed <= MAX_SEED):
@@ -162,7 +165,11 @@ def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = 0.
                            _describe(temperature))
     if not _is_number(top_p) or not 0.0 < top_p <= 1.0:
         raise InvalidInput("top_p", "a number in (0, 1]", _describe(top_p))
-    return Sampling(seed, num_samples, float(temperature), float(top_p))
+    if guidance is not None and (not _is_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE):
+        raise InvalidInput("guidance", f"a number from 0 to {MAX_GUIDANCE:g} (1 = plain decoding) or null",
+                           _describe(guidance))
+    return Sampling(seed, num_samples, float(temperature), float(top_p),
+                    None if guidance is None else float(guidance))
 
 
 # ---------------------------------------------------------------- engine
@@ -277,8 +284,9 @@ class UniPoseEngine:
 
     def _run(self, task: str, sampling: Sampling, **inputs) -> Any:
         try:
+            options = {} if sampling.guidance is None else {"guidance": sampling.guidance}
             return self.model.run(task, num_samples=sampling.num_samples, temperature=sampling.temperature,
-                                  top_p=sampling.top_p, seed=sampling.seed, **inputs)
+                                  top_p=sampling.top_p, seed=sampling.seed, **options, **inputs)
         except MemoryError:
             raise ModelError(f"{task}: out of memory") from None
         except Exception as error:

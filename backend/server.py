@@ -3,7 +3,8 @@
 Framing: one JSON value per line, UTF-8, in both directions. stdout carries protocol messages only
 (anything else a library prints is redirected to stderr); logs go to stderr. No network listener.
 
-Requests (params are named; `seed`, `num_samples`, `temperature`, `top_p` are optional on every task):
+Requests (params are named; `seed`, `num_samples`, `temperature`, `top_p` are optional on every task, and
+`guidance` (prompt strength of a pose answer, 0-8, 1 = plain; default: the model's) on the pose tasks):
     text_to_pose {text}            image_to_pose {image}          edit_pose {pose, instruction}
     pose_to_text {pose}            image_to_text {image}
     pose_diff {pose_a, pose_b}     image_diff {image_a, image_b}
@@ -47,7 +48,7 @@ MODEL_NOT_LOADED = -32001
 
 MAX_LINE_BYTES = 16 * 2**20
 PROTOCOL_VERSION = 1
-SAMPLING_PARAMS = ("seed", "num_samples", "temperature", "top_p")
+SAMPLING_PARAMS = ("seed", "num_samples", "temperature", "top_p", "guidance")
 EXPECTED = {"text": "a non-empty string", "instruction": "a non-empty string",
             "pose": "a pose JSON object", "pose_a": "a pose JSON object", "pose_b": "a pose JSON object",
             "image": "a path to an image file", "image_a": "a path to an image file",

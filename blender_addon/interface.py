@@ -74,6 +74,7 @@ class UNIPOSE_PT_actions(_UniPosePanel, bpy.types.Panel):
         row = box.row(align=True)
         row.prop(settings, "num_variants")
         row.prop(settings, "seed")
+        box.prop(settings, "prompt_strength")
         box.operator("unipose.pose_from_text", icon="OUTLINER_OB_ARMATURE")
         box = layout.box()
         box.operator("unipose.describe_pose", icon="TEXT")

@@ -26,6 +26,14 @@ class _RequestOperator:
         return {"FINISHED"}
 
 
+def pose_params(settings, **params) -> dict:
+    """A pose request's parameters plus the panel's variants and prompt strength (0 = the model's default)."""
+    params["num_samples"] = settings.num_variants
+    if settings.prompt_strength > 0:
+        params["guidance"] = round(settings.prompt_strength, 3)
+    return params
+
+
 def _image(path: str, label: str) -> str:
     absolute = bpy.path.abspath(path) if path else ""
     if not absolute or not os.path.isfile(absolute):
@@ -104,8 +112,8 @@ class UNIPOSE_OT_pose_from_text(_RequestOperator, bpy.types.Operator):
             target = jobs.target_rig(context)
         except rig.RigError as error:
             return _report_failure(self, error)
-        return self.send(context, "text_to_pose", {"text": settings.prompt, "num_samples": settings.num_variants},
-                         settings.prompt, target.ob.name)
+        return self.send(context, "text_to_pose", pose_params(settings, text=settings.prompt), settings.prompt,
+                         target.ob.name)
 
 
 class UNIPOSE_OT_describe_pose(_RequestOperator, bpy.types.Operator):
@@ -135,8 +143,8 @@ class UNIPOSE_OT_edit_pose(_RequestOperator, bpy.types.Operator):
             target = jobs.target_rig(context)
         except rig.RigError as error:
             return _report_failure(self, error)
-        params = {"pose": posedata.pose_to_json(target.read_pose()), "instruction": settings.instruction,
-                  "num_samples": settings.num_variants}
+        params = pose_params(settings, pose=posedata.pose_to_json(target.read_pose()),
+                             instruction=settings.instruction)
         return self.send(context, "edit_pose", params, settings.instruction, target.ob.name)
 
 
@@ -188,7 +196,7 @@ class UNIPOSE_OT_pose_from_image(_RequestOperator, bpy.types.Operator):
             image = _image(settings.image_path, "Image")
         except (rig.RigError, ValueError) as error:
             return _report_failure(self, error)
-        return self.send(context, "image_to_pose", {"image": image, "num_samples": settings.num_variants},
+        return self.send(context, "image_to_pose", pose_params(settings, image=image),
                          os.path.basename(image), target.ob.name)
 
 

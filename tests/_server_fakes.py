@@ -30,9 +30,10 @@ class FakeModel:
     def __init__(self):
         self.calls = []
 
-    def run(self, task, text=None, poses=(), images=(), num_samples=1, temperature=0.0, top_p=1.0, seed=None):
+    def run(self, task, text=None, poses=(), images=(), num_samples=1, temperature=0.0, top_p=1.0, seed=None,
+            **options):
         self.calls.append(dict(task=task, text=text, poses=poses, images=images, num_samples=num_samples,
-                               temperature=temperature, top_p=top_p, seed=seed))
+                               temperature=temperature, top_p=top_p, seed=seed, **options))
         if text == "explode":
             raise RuntimeError("boom")
         if text == "shout":

@@ -250,6 +250,16 @@ def check_pose_from_text_applies_variants_and_undo():
     assert len(bpy.context.window_manager.unipose.history) == 1, "undo must not lose the history"
 
 
+def check_prompt_strength_reaches_pose_requests_only_when_set():
+    settings = bpy.context.scene.unipose
+    pose_params = addon_module("operators").pose_params
+    settings.num_variants, settings.prompt_strength = 2, 0.0
+    assert pose_params(settings, text="kneel") == {"text": "kneel", "num_samples": 2}
+    settings.prompt_strength = 2.5
+    assert pose_params(settings, text="kneel") == {"text": "kneel", "num_samples": 2, "guidance": 2.5}
+    settings.prompt_strength = 0.0
+
+
 def check_describe_pose_writes_text_block():
     fresh_scene()
     ob = add_rig()

@@ -77,11 +77,13 @@ def test_check_image_limits_bytes_and_non_strings(images):
 def test_check_sampling_ranges():
     assert check_sampling() == Sampling()
     assert check_sampling(seed=3, num_samples=4, temperature=0.7, top_p=0.9) == Sampling(3, 4, 0.7, 0.9)
+    assert check_sampling(guidance=2) == Sampling(guidance=2.0)
     for kwargs, field in (({"seed": -1}, "seed"), ({"seed": True}, "seed"), ({"seed": 1.5}, "seed"),
                           ({"num_samples": 0}, "num_samples"), ({"num_samples": 17}, "num_samples"),
                           ({"num_samples": "2"}, "num_samples"), ({"temperature": float("nan")}, "temperature"),
                           ({"temperature": -0.1}, "temperature"), ({"temperature": "hot"}, "temperature"),
-                          ({"top_p": 0}, "top_p")):
+                          ({"top_p": 0}, "top_p"), ({"guidance": -1}, "guidance"), ({"guidance": 9}, "guidance"),
+                          ({"guidance": "strong"}, "guidance"), ({"guidance": float("nan")}, "guidance")):
         with pytest.raises(InvalidInput) as info:
             check_sampling(**kwargs)
         assert info.value.field == field
@@ -94,6 +96,8 @@ def test_engine_tasks_pass_checked_inputs_to_the_model(images):
     assert len(poses) == 3 and all(p.shape == (22, 3) for p in poses)
     assert model.calls[-1] == dict(task="text_to_pose", text="raise both arms", poses=(), images=(),
                                    num_samples=3, temperature=1.0, top_p=1.0, seed=1)
+    engine.text_to_pose("kneel", Sampling(guidance=3.0))             # only an explicit guidance reaches the model
+    assert model.calls[-1]["guidance"] == 3.0
     assert engine.pose_diff(zero_pose_dict(), np.zeros((22, 3))) == "pose_diff with 2 poses and 0 images"
     edited = engine.edit_pose(zero_pose_dict(), "bend the knees")
     assert len(edited) == 1 and model.calls[-1]["text"] == "bend the knees"

@@ -46,7 +46,7 @@ def mutated_requests(draw, images: dict):
         elif op == "extra_param":
             params[draw(st.text(max_size=8))] = draw(json_values)
         elif op == "sampling":
-            params[draw(st.sampled_from(["seed", "num_samples", "temperature", "top_p"]))] = draw(
+            params[draw(st.sampled_from(["seed", "num_samples", "temperature", "top_p", "guidance"]))] = draw(
                 st.integers(-5, 40) | st.floats() | json_values)
         elif op == "pose" and any(k.startswith("pose") for k in params):
             pose = params[draw(st.sampled_from(sorted(k for k in params if k.startswith("pose"))))]

@@ -38,7 +38,7 @@ def error_of(response):
 
 def test_every_task_returns_its_result_kind(handler, images):
     pose = zero_pose_dict()
-    params = {"text_to_pose": {"text": "squat", "num_samples": 2, "seed": 4, "temperature": 0.8},
+    params = {"text_to_pose": {"text": "squat", "num_samples": 2, "seed": 4, "temperature": 0.8, "guidance": 2.5},
               "image_to_pose": {"image": images["person"]}, "edit_pose": {"pose": pose, "instruction": "sit"},
               "pose_to_text": {"pose": pose}, "image_to_text": {"image": images["person"]},
               "pose_diff": {"pose_a": pose, "pose_b": pose},
@@ -52,6 +52,7 @@ def test_every_task_returns_its_result_kind(handler, images):
             assert all(pose_from_dict(q).rotations.shape == (22, 3) for q in result["poses"])
         else:
             assert isinstance(result["text"], str) and result["text"].startswith(method)
+    assert handler.engine.model.calls[0]["guidance"] == 2.5 and "guidance" not in handler.engine.model.calls[1]
     assert handler.notes[:2] == [("progress", {"stage": "text_to_pose", "fraction": 0.0, "id": "text_to_pose"}),
                                  ("progress", {"stage": "text_to_pose", "fraction": 1.0, "id": "text_to_pose"})]
 
@@ -86,7 +87,7 @@ def test_bad_requests_get_standard_codes(handler, line, code):
     ("text_to_pose", {"text": "a", "colour": "red"}, "colour"),
     ("text_to_pose", {"text": "a", "num_samples": 100}, "num_samples"),
     ("text_to_pose", {"text": "a", "temperature": float("inf")}, "temperature"),
-    ("text_to_pose", {"text": "a", "seed": "x"}, "seed"),
+    ("text_to_pose", {"text": "a", "seed": "x"}, "seed"), ("text_to_pose", {"text": "a", "guidance": 20}, "guidance"),
     ("pose_to_text", {"pose": {"format": "smpl-axis-angle", "rotations": [[0, 0, 0]] * 21}}, "pose"),
     ("pose_diff", {"pose_a": zero_pose_dict(), "pose_b": [1, 2]}, "pose_b"),
     ("edit_pose", {"pose": zero_pose_dict(), "instruction": "  "}, "instruction"),

@@ -1,6 +1,6 @@
 """The seven UniPose tasks on the command line, plus `batch` for JSON-RPC request files.
 
-    unipose text2pose "PROMPT" [-o pose.json] [--preview pose.png] [--seed N] [--samples K]
+    unipose text2pose "PROMPT" [-o pose.json] [--preview pose.png] [--seed N] [--samples K] [--guidance W]
     unipose pose2text POSE              unipose posediff A B
     unipose edit POSE "INSTRUCTION" [-o pose.json] [--preview pose.png]
     unipose image2pose IMG [-o pose.json]   unipose image2text IMG   unipose imagediff A B
@@ -25,6 +25,9 @@ def _sampling_options(parser: argparse.ArgumentParser, samples: bool) -> None:
                         help="sampling temperature; 0 = greedy (default: 0, or 1 with --samples > 1)")
     if samples:
         parser.add_argument("--samples", type=int, default=1, metavar="K", help="number of poses to sample")
+        parser.add_argument("--guidance", type=float, default=None, metavar="W",
+                            help="how strongly the pose follows the prompt: 1 = plain decoding, higher = stronger "
+                                 "(default: the model's own, see README)")
 
 
 def _pose_outputs(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +114,10 @@ def run_task(args: argparse.Namespace) -> int:
     temperature = args.temperature if args.temperature is not None else (1.0 if samples > 1 else 0.0)
     inputs = _task_inputs(args)
     try:
-        sampling = check_sampling(seed=args.seed, num_samples=samples, temperature=temperature)
+        sampling = check_sampling(seed=args.seed, num_samples=samples, temperature=temperature,
+                                  guidance=getattr(args, "guidance", None))
     except InvalidInput as error:
-        raise CommandError(str(error).replace("num_samples", "--samples")) from None
+        raise CommandError(str(error).replace("num_samples", "--samples").replace("guidance", "--guidance")) from None
     engine = _load_engine(args)
     try:
         output = getattr(engine, args.task)(**inputs, sampling=sampling)
