@@ -14,9 +14,6 @@ def engine():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the shipped model was trained for 2,220 steps on 2 CPU cores; its "
-                   "answers depend on the prompt only weakly and are often upside down (README: The shipped model); strict: a model "
-                   "that passes turns this into a failure so the marker gets removed")
 def test_shipped_model_raises_both_arms(engine):
     from backend.engine import Sampling
     pose = engine.text_to_pose("raise both arms above the head", Sampling(seed=0))[0]
