@@ -3,7 +3,7 @@
 A task's prior is the model's own mean code log-probabilities over many inputs of that task, measured once per
 checkpoint (`python -m training.pose_prior`) and stored next to the model. It stands in for the unconditional
 model of classifier-free guidance: the model was never trained without its input, but averaging over inputs
-gives what it predicts regardless of the input. w = 1 is plain decoding, w = 0 always answers the prior's mode,
+gives what it predicts regardless of the input. w = 1 is plain decoding, w = 0 always answers the prior's pose,
 w > 1 amplifies what is specific to this input. Useful when a model has learned the pose-token marginal well
 and its input only weakly, as the CPU-trained default has (README, "The shipped model").
 """
