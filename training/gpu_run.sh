@@ -27,4 +27,8 @@ if [[ "$NUM_GPUS" -gt 1 ]]; then
 else
   "$PY" -m training.train --config "$CONFIG" --out "$RUN_DIR" "${TOKENIZER_ARGS[@]}"
 fi
+# Pose priors for prompt guidance, and the validation table to choose the default weight W from; ship with
+#   python -m training.ship RUN_DIR/checkpoint && python -m training.pose_prior checkpoints/default --guidance W
+"$PY" -m training.pose_prior "$RUN_DIR/checkpoint" --samples 256
+"$PY" bench/guidance.py --checkpoint "$RUN_DIR/checkpoint" --split val --weights 1,2,3,4 | tee "$RUN_DIR/guidance_val.md"
 "$PY" -m training.evaluate "$RUN_DIR/checkpoint" --out "$RUN_DIR/eval"
