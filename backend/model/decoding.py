@@ -173,10 +173,10 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
             code_logits = guided_scores(code_logits, settings.pose_prior, settings.guidance)
         codes = choose(code_logits, settings.temperature, settings.top_p, generator)
         keep_probs = settings.expected_pose and settings.temperature <= 0
+        probs = torch.softmax(code_logits.float(), dim=-1).cpu() if keep_probs else None  # (B, n, K)
         for row in torch.nonzero(posing).flatten().tolist():
             answers[row].pieces.append(codes[row].cpu())
-            probs = torch.softmax(code_logits[row].float(), dim=-1).cpu() if keep_probs else None  # (n, K)
-            answers[row].code_probs.append(probs)
+            answers[row].code_probs.append(probs[row] if keep_probs else None)
         if stop_after_pose:
             active &= ~posing
             if not active.any():

@@ -352,7 +352,7 @@ class UniPose(nn.Module):
         return self._task_output(answers)
 
     def _task_output(self, answers: list[Generated]) -> TaskOutput:
-        texts, poses = [], []
+        texts = []
         for answer in answers:
             parts = []
             for piece in answer.pieces:
@@ -360,19 +360,22 @@ class UniPose(nn.Module):
                     parts.append(self.text_tokenizer.decode(piece, skip_special_tokens=True))
                 else:
                     parts.append(POSE_PLACEHOLDER)
-            poses += [self._decode_pose(codes, probs) for codes, probs in zip(answer.poses(), answer.code_probs)]
             texts.append("".join(parts).strip())
+        poses = self._decode_poses([c for a in answers for c in a.poses()], [p for a in answers for p in a.code_probs])
         first = texts[0]
         return TaskOutput(text=None if first in ("", POSE_PLACEHOLDER) else first, poses=poses, texts=texts)
 
     @torch.no_grad()
-    def _decode_pose(self, codes: torch.Tensor, probs: torch.Tensor | None) -> np.ndarray:
-        """(n,) codes and their (n, K) distribution or None -> (22, 3) float32 axis-angle."""
-        if probs is None:
-            rotmats = self.pose_tokenizer.decode(codes[None].to(self.device))
+    def _decode_poses(self, codes: list, probs: list) -> list[np.ndarray]:
+        """Every pose of one generation in one tokenizer call: (n,) codes each, with their (n, K) distributions
+        (all kept, or all None: one `generate` call decides for every pose) -> (22, 3) float32 axis-angle each."""
+        if not codes:
+            return []
+        if probs[0] is None:
+            rotmats = self.pose_tokenizer.decode(torch.stack(codes).to(self.device))
         else:
-            rotmats = self.pose_tokenizer.decode_expected(probs[None].to(self.device))
-        return rotmat_to_axis_angle(rotmats)[0].cpu().numpy().astype(np.float32)
+            rotmats = self.pose_tokenizer.decode_expected(torch.stack(probs).to(self.device))
+        return list(rotmat_to_axis_angle(rotmats).cpu().numpy().astype(np.float32))
 
 
 # ---------------------------------------------------------------------- helpers
