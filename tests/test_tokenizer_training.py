@@ -1,4 +1,6 @@
-"""Stage 0: augmentation really changes the batch, a few steps lower the loss, resume is exact, CLI contract."""
+"""Stage 0: augmentation really changes the batch, a few steps lower the loss, resume is exact, CLI contract,
+decoder-only fine-tuning keeps every token id."""
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -134,3 +136,53 @@ def test_losses_use_paper_weights_and_optional_vertices():
     assert with_vertices["vertices"].item() == pytest.approx(with_vertices["joints"].item())
     with_vertices["total"].backward()
     assert predicted.grad is not None and predicted.grad.abs().sum() > 0
+
+
+def test_decoder_fine_tuning_keeps_every_token_id(tiny_data, tmp_path):
+    """trainable: decoder trains a wider decoder on frozen codes: the encoder, codebook and ids stay unchanged."""
+    base = train(load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "base"),
+                                                                       "export_dir": str(tmp_path / "base_export")}}),
+                 fresh=True, show_progress=False)
+    overrides = {"data": tiny_data, "model": {"decoder_width": 24},
+                 "train": {"run_dir": str(tmp_path / "decoder"), "init_from": str(tmp_path / "base_export"),
+                           "trainable": "decoder", "lr": 1e-2}}
+    tuned = train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+
+    assert tuned.decoder.stem.out_channels == 24 and tuned.encoder.stem.out_channels == 16
+    for key, value in base.state_dict().items():
+        if not key.startswith("decoder."):
+            assert torch.equal(value, tuned.state_dict()[key]), key
+    poses = torch.from_numpy(np.load(tiny_data["poses"])["rotations"][:50])
+    ids = base.encode(poses)
+    assert torch.equal(tuned.encode(poses), ids)
+    assert not torch.allclose(tuned.decode(ids), base.decode(ids), atol=1e-3)
+    records = read_metrics(tmp_path / "decoder")
+    assert records[-1]["total"] < records[0]["total"]
+
+
+def test_a_widened_decoder_computes_what_the_trained_one_did():
+    from backend.tokenizer import PoseTokenizerConfig
+    from backend.tokenizer.network import PoseDecoder
+    from training.tokenizer_growth import widen_decoder
+
+    torch.manual_seed(0)
+    config = PoseTokenizerConfig(code_dim=8, width=16, res_blocks=2)
+    trained, wider = PoseDecoder(config), PoseDecoder(dataclasses.replace(config, decoder_width=40))
+    codes = torch.randn(4, 8, 80)
+    assert not torch.allclose(wider(codes), trained(codes), atol=1e-3)
+    widen_decoder(trained, wider)
+    assert torch.allclose(wider(codes), trained(codes), atol=1e-6)
+    with pytest.raises(ValueError, match="cannot widen"):
+        widen_decoder(wider, trained)
+    with pytest.raises(ValueError, match="depth"):
+        widen_decoder(trained, PoseDecoder(dataclasses.replace(config, res_blocks=1)))
+
+
+def test_decoder_fine_tuning_rejects_a_different_tokenizer(tiny_data, tmp_path):
+    with pytest.raises(ValueError, match="init_from"):
+        load_config(TINY_YAML, {"train": {"trainable": "decoder"}})
+    PoseTokenizer(load_config(TINY_YAML).model).save_pretrained(tmp_path / "source")
+    overrides = {"data": tiny_data, "model": {"code_dim": 12},
+                 "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"), "trainable": "decoder"}}
+    with pytest.raises(ValueError, match="beyond decoder_width"):
+        train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)

@@ -32,6 +32,7 @@ from backend.tokenizer.losses import LossWeights, VertexFunction, tokenizer_loss
 from training.stages.logger import MetricsLog
 from training.stages.schedule import make_scheduler
 from training.stages.state import latest_checkpoint, load_training_state, prune_checkpoints, save_training_state
+from training.tokenizer_growth import widen_decoder
 
 TOKENIZER_SUBDIR = "tokenizer"
 
@@ -66,6 +67,16 @@ class TrainConfig:
     export_dir: str | None = None  # where the final tokenizer is saved (config.json + model.safetensors)
     smpl_model_dir: str | None = None  # real SMPL model files enable the vertex loss
     worst_cases: int = 8  # poses drawn in eval/worst_cases.png
+    # Decoder fine-tuning: start from the tokenizer in `init_from` and train only its decoder. The encoder and
+    # the codebook stay frozen, so every pose keeps its token ids and a language model trained on them stays valid.
+    init_from: str | None = None
+    trainable: str = "all"  # "all" or "decoder"
+
+    def __post_init__(self):
+        if self.trainable not in ("all", "decoder"):
+            raise ValueError(f"train.trainable must be 'all' or 'decoder', got {self.trainable!r}")
+        if self.trainable == "decoder" and not self.init_from:
+            raise ValueError("train.trainable 'decoder' needs train.init_from (the tokenizer whose codes are kept)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +152,31 @@ def _validate(tokenizer: PoseTokenizer, poses: np.ndarray) -> dict[str, float]:
     return {"val_mpjpe_mm": result.mpjpe_mm, "val_pa_mpjpe_mm": result.pa_mpjpe_mm, "val_codes_used": result.codes_used}
 
 
+def _start_from(tokenizer: PoseTokenizer, directory: Path) -> None:
+    """Copies a saved tokenizer into `tokenizer`; a wider decoder is grown from the saved one (same function)."""
+    trained = PoseTokenizer.from_pretrained(directory, device=tokenizer.device)
+    if trained.config != dataclasses.replace(tokenizer.config, decoder_width=trained.config.decoder_width):
+        raise ValueError(f"{directory}: tokenizer sizes differ beyond decoder_width:\n{trained.config}\n{tokenizer.config}")
+    tokenizer.encoder.load_state_dict(trained.encoder.state_dict())
+    tokenizer.codebook.load_state_dict(trained.codebook.state_dict())
+    widen_decoder(trained.decoder, tokenizer.decoder)
+
+
+def _set_training(tokenizer: PoseTokenizer, trainable: str) -> None:
+    """Training mode for the parts being trained; a frozen codebook must not move with the EMA."""
+    tokenizer.train()
+    if trainable == "decoder":
+        tokenizer.encoder.eval()
+        tokenizer.codebook.eval()
+
+
+def _trained_parameters(tokenizer: PoseTokenizer, trainable: str) -> list[torch.nn.Parameter]:
+    if trainable == "all":
+        return list(tokenizer.parameters())
+    tokenizer.encoder.requires_grad_(False)
+    return list(tokenizer.decoder.parameters())
+
+
 def _save_checkpoint(run_dir: Path, step: int, tokenizer, optimizer, scheduler, keep: int) -> None:
     folder = run_dir / "checkpoints" / f"step-{step}"
     save_training_state(folder, tokenizer, optimizer, scheduler, {"step": step})
@@ -171,7 +207,10 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     val_poses = load_split(config.data.poses, config.data.val_split)[: config.data.val_size]
 
     tokenizer = PoseTokenizer(config.model).to(device)
-    optimizer = torch.optim.AdamW(tokenizer.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    if tc.init_from:
+        _start_from(tokenizer, _path(tc.init_from))
+    parameters = _trained_parameters(tokenizer, tc.trainable)
+    optimizer = torch.optim.AdamW(parameters, lr=tc.lr, weight_decay=tc.weight_decay)
     scheduler = make_scheduler(optimizer, tc.max_steps, tc.warmup_ratio, tc.scheduler)
     if fresh:
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
@@ -180,7 +219,7 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))
     vertex_fn = _vertex_function(tc.smpl_model_dir)
 
-    tokenizer.train()
+    _set_training(tokenizer, tc.trainable)
     sums: dict[str, float] = {}
     progress = tqdm(range(start, tc.max_steps), initial=start, total=tc.max_steps, disable=not show_progress, desc="tokenizer")
     last_time = time.time()
@@ -191,7 +230,7 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
         losses = tokenizer_losses(output, target, config.loss, vertex_fn)
         optimizer.zero_grad(set_to_none=True)
         losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(tokenizer.parameters(), tc.max_grad_norm)
+        torch.nn.utils.clip_grad_norm_(parameters, tc.max_grad_norm)
         optimizer.step()
         scheduler.step()
         for key, value in {**losses, "perplexity": output.perplexity}.items():
@@ -206,7 +245,7 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
             if done % tc.val_every == 0 or done == tc.max_steps:
                 tokenizer.eval()
                 record.update(_validate(tokenizer, val_poses))
-                tokenizer.train()
+                _set_training(tokenizer, tc.trainable)
             log.log(record)
             progress.set_postfix({k: f"{record[k]:.3g}" for k in ("total", "perplexity", "codes_alive", "val_mpjpe_mm") if k in record})
         if done % tc.checkpoint_every == 0 or done == tc.max_steps:

@@ -14,6 +14,7 @@ class PoseTokenizerConfig:
     codebook_size: int = 2048
     code_dim: int = 256  # dimension of one codebook entry
     width: int = 256  # channels of the convolutional trunk
+    decoder_width: int | None = None  # channels of the decoder's trunk when it differs from the encoder's
     num_resamples: int = 1  # strided convs (encoder) / upsamplings (decoder) between the stem and the codes
     res_blocks: int = 3  # dilated residual blocks after every resampling
     dilation_growth: int = 3  # residual block i uses dilation growth**i
@@ -23,6 +24,10 @@ class PoseTokenizerConfig:
     def __post_init__(self):
         if self.num_tokens < 1 or self.codebook_size < 2 or self.num_resamples < 0 or self.res_blocks < 0:
             raise ValueError(f"invalid tokenizer sizes: {self}")
+
+    @property
+    def decoder_channels(self) -> int:
+        return self.decoder_width or self.width
 
     @property
     def stem_length(self) -> int:

@@ -23,11 +23,11 @@ class ResBlock(nn.Module):
         return x + self.proj(F.relu(self.conv(F.relu(x))))
 
 
-def _res_stack(config: PoseTokenizerConfig, reverse: bool) -> list[nn.Module]:
+def _res_stack(config: PoseTokenizerConfig, width: int, reverse: bool) -> list[nn.Module]:
     dilations = [config.dilation_growth**i for i in range(config.res_blocks)]
     if reverse:
         dilations.reverse()
-    return [ResBlock(config.width, d) for d in dilations]
+    return [ResBlock(width, d) for d in dilations]
 
 
 class PoseEncoder(nn.Module):
@@ -40,7 +40,7 @@ class PoseEncoder(nn.Module):
         layers: list[nn.Module] = []
         for _ in range(config.num_resamples):
             layers.append(nn.Conv1d(config.width, config.width, 4, stride=2, padding=1))
-            layers.extend(_res_stack(config, reverse=False))
+            layers.extend(_res_stack(config, config.width, reverse=False))
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv1d(config.width, config.code_dim, 3, padding=1)
 
@@ -58,14 +58,15 @@ class PoseDecoder(nn.Module):
     def __init__(self, config: PoseTokenizerConfig):
         super().__init__()
         self.config = config
-        self.stem = nn.Conv1d(config.code_dim, config.width, 3, padding=1)
+        width = config.decoder_channels
+        self.stem = nn.Conv1d(config.code_dim, width, 3, padding=1)
         layers: list[nn.Module] = []
         for _ in range(config.num_resamples):
-            layers.extend(_res_stack(config, reverse=True))
-            layers.extend([nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(config.width, config.width, 3, padding=1)])
+            layers.extend(_res_stack(config, width, reverse=True))
+            layers.extend([nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(width, width, 3, padding=1)])
         self.body = nn.Sequential(*layers)
-        self.joint_conv = nn.Conv1d(config.width, config.width, 3, padding=1)
-        self.head = nn.Conv1d(config.width, 6, 3, padding=1)
+        self.joint_conv = nn.Conv1d(width, width, 3, padding=1)
+        self.head = nn.Conv1d(width, 6, 3, padding=1)
         with torch.no_grad():  # start from the identity rotation (rot6d of I) rather than from zero
             self.head.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]))
 
