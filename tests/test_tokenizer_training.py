@@ -186,3 +186,11 @@ def test_decoder_fine_tuning_rejects_a_different_tokenizer(tiny_data, tmp_path):
                  "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"), "trainable": "decoder"}}
     with pytest.raises(ValueError, match="beyond decoder_width"):
         train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+
+
+@pytest.mark.parametrize("path", sorted(TINY_YAML.parent.glob("tokenizer_*.yaml")), ids=lambda p: p.stem)
+def test_every_tokenizer_config_loads(path):
+    config = load_config(path)
+    assert config.model.num_tokens == 80 and config.model.codebook_size == 2048
+    if config.train.trainable == "decoder":
+        assert config.train.export_dir != config.train.init_from  # never overwrite the tokenizer whose codes are kept
