@@ -34,10 +34,9 @@ def mean_code_logprobs(model, samples: list, batch_size: int = 8) -> torch.Tenso
     for start in range(0, len(samples), batch_size):
         chunk = samples[start:start + batch_size]
         batch = model.collate(chunk)
-        out = model(batch)
-        branch = batch.branch.to(out.hidden.device)
-        hidden = out.hidden[branch].reshape(len(chunk), vocab.num_pose_tokens, -1)  # (b, n, H)
-        logits = out.head(hidden)[..., vocab.first_id:vocab.pose_start].float()  # (b, n, K)
+        states = model.hidden_states(batch)  # (b, L, H)
+        hidden = states[batch.branch.to(states.device)].reshape(len(chunk), vocab.num_pose_tokens, -1)  # (b, n, H)
+        logits = model.llm.get_output_embeddings()(hidden)[..., vocab.first_id:vocab.pose_start].float()  # (b, n, K)
         summed = torch.log_softmax(logits, dim=-1).sum(0)
         total = summed if total is None else total + summed
         count += len(chunk)

@@ -272,12 +272,17 @@ class UniPose(nn.Module):
         pad = self.text_tokenizer.pad_token_id
         return collate(samples, pad if pad is not None else 0)
 
-    def forward(self, batch: Batch) -> LossOutput:
+    def hidden_states(self, batch: Batch) -> torch.Tensor:
+        """(B, L, H) last hidden states of a collated batch under the mixed attention mask."""
         batch = batch.to(self.device)
         embeds = self.embed(batch.input_ids, batch.images)
         mask = mixed_attention_mask(self.llm.config, embeds, batch.valid, batch.span_ids, batch.branch)
-        hidden = self.llm.get_decoder()(inputs_embeds=embeds, attention_mask=mask,
-                                        position_ids=batch.position_ids, use_cache=False).last_hidden_state
+        return self.llm.get_decoder()(inputs_embeds=embeds, attention_mask=mask,
+                                      position_ids=batch.position_ids, use_cache=False).last_hidden_state
+
+    def forward(self, batch: Batch) -> LossOutput:
+        batch = batch.to(self.device)
+        hidden = self.hidden_states(batch)
         head = self.llm.get_output_embeddings()
         supervised = batch.targets != IGNORE
         pose = supervised & batch.branch  # (B, L) pose-query positions
