@@ -170,7 +170,8 @@ def _set_training(tokenizer: PoseTokenizer, trainable: str) -> None:
         tokenizer.codebook.eval()
 
 
-def _trained_parameters(tokenizer: PoseTokenizer, trainable: str) -> list[torch.nn.Parameter]:
+def _freeze_untrained(tokenizer: PoseTokenizer, trainable: str) -> list[torch.nn.Parameter]:
+    """Turns off gradients of the frozen encoder (no backward pass through it) and returns what is trained."""
     if trainable == "all":
         return list(tokenizer.parameters())
     tokenizer.encoder.requires_grad_(False)
@@ -209,7 +210,7 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     tokenizer = PoseTokenizer(config.model).to(device)
     if tc.init_from:
         _start_from(tokenizer, _path(tc.init_from))
-    parameters = _trained_parameters(tokenizer, tc.trainable)
+    parameters = _freeze_untrained(tokenizer, tc.trainable)
     optimizer = torch.optim.AdamW(parameters, lr=tc.lr, weight_decay=tc.weight_decay)
     scheduler = make_scheduler(optimizer, tc.max_steps, tc.warmup_ratio, tc.scheduler)
     if fresh:
