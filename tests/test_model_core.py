@@ -32,6 +32,14 @@ def model(request, tmp_path_factory):
     return _load(path)
 
 
+def _near_argmax(logits, chosen, atol=1e-4):
+    """True when each chosen index scores within `atol` of its row's maximum: the argmax up to float ties
+    (two computations of the same logits, such as a cached and a full forward, may break a near-tie
+    differently)."""
+    picked = logits.gather(-1, chosen.long()[..., None])[..., 0]
+    return bool((picked >= logits.max(-1).values - atol).all())
+
+
 def _logits(model, samples):
     with torch.no_grad():
         return model(model.collate(samples)).logits
@@ -96,7 +104,7 @@ def test_one_shot_decoding_equals_full_mixed_mask_forward(model):
     full = _logits(model, [sample])[0]
     queries = torch.nonzero(sample.branch).flatten()
     code_logits = full[queries][:, model.vocab.first_id:model.vocab.first_id + model.vocab.codebook_size]
-    assert torch.equal(code_logits.argmax(-1), codes)
+    assert _near_argmax(code_logits, codes)  # the full forward would choose the same codes, up to float ties
     # numerically: a cached prefill, then the queries alone, then codes + <pose_end> after cropping them
     stream = _Stream(model, 1, model.device)
     ones = lambda count: torch.ones(1, count, dtype=torch.bool)  # noqa: E731
@@ -114,7 +122,7 @@ def test_one_shot_decoding_equals_full_mixed_mask_forward(model):
                              sample.span_ids[rest][None], sample.position_ids[rest][None])
     assert torch.allclose(stream.logits(hidden)[0, -1], full[rest][-1], atol=1e-4)
     continued = answers[0].pieces[1:]
-    assert not continued or continued[0][0] == int(full[rest][-1, :model.vocab.first_id].argmax())
+    assert not continued or _near_argmax(full[rest][-1, :model.vocab.first_id], torch.tensor(continued[0][0]))
 
 
 def test_sampling_several_poses_in_one_batch(checkpoint):
@@ -126,8 +134,10 @@ def test_sampling_several_poses_in_one_batch(checkpoint):
     assert not np.allclose(first.poses[0], first.poses[1])
     greedy = run(num_samples=2)
     assert np.array_equal(greedy.poses[0], greedy.poses[1])
-    nucleus = run(num_samples=2, temperature=1.0, top_p=1e-6, seed=1)  # keeps only the top token
-    assert np.allclose(nucleus.poses[0], run(expected_pose=False).poses[0])  # the greedy codes, decoded as they are
+    # top_p 1e-6 keeps only the top token: the greedy codes, decoded as they are. Compared at the same batch
+    # shape: across shapes, a random tiny model's near-tied logits round differently on different CPU kernels.
+    nucleus = run(num_samples=2, temperature=1.0, top_p=1e-6, seed=1)
+    assert all(np.allclose(a, b) for a, b in zip(nucleus.poses, run(num_samples=2, expected_pose=False).poses))
     assert not np.allclose(nucleus.poses[0], greedy.poses[0])  # greedy answers decode expected code vectors
 
 

@@ -45,7 +45,13 @@ def test_deterministic_and_batch_independent(tokenizer):
     poses = _poses(6)
     ids = tokenizer.encode(poses)
     assert torch.equal(ids, tokenizer.encode(poses))
-    assert torch.equal(ids[2:3], tokenizer.encode(poses[2:3]))
+    # one pose alone gets the codes it gets in a batch, up to near-ties (float rounding differs across batch
+    # shapes and CPU kernels): every code chosen in the batch is nearest to the pose's own encoding
+    with torch.no_grad():
+        alone = tokenizer.encoder(tokenizer.to_rot6d(poses[2:3]))[0].T  # (T, D)
+    distance = torch.cdist(alone, tokenizer.codebook.codes).pow(2)  # (T, K)
+    chosen = distance.gather(1, ids[2][:, None])[:, 0]
+    assert torch.all(chosen <= distance.min(1).values + 1e-4)
     assert torch.allclose(tokenizer.decode(ids)[2], tokenizer.decode(ids[2:3])[0], atol=1e-6)
 
 
