@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, IO
 
+from backend.contact.ground import ground_translation
 from backend.engine import InvalidInput, ModelError, UniPoseEngine, check_sampling, versions
 from backend.posefile import Pose, pose_to_dict
 
@@ -89,6 +90,16 @@ def error_response(request_id: Any, code: int, message: str, data: dict | None =
     return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
+def _check_envelope(request: dict) -> str:
+    """The method of a well-formed request object (`jsonrpc` "2.0" and a string `method`), else RpcError."""
+    if request.get("jsonrpc") != "2.0":
+        raise RpcError(INVALID_REQUEST, 'invalid request: jsonrpc must be "2.0"')
+    method = request.get("method")
+    if not isinstance(method, str):
+        raise RpcError(INVALID_REQUEST, "invalid request: method must be a string")
+    return method
+
+
 def _valid_id(value: Any) -> bool:
     if isinstance(value, float):
         return value == value and abs(value) != float("inf")
@@ -137,12 +148,16 @@ class RpcHandler:
         if not isinstance(request, dict):
             return error_response(None, INVALID_REQUEST,
                                   f"invalid request: expected a JSON object, got {type(request).__name__}")
-        is_notification = "id" not in request
         request_id = request.get("id")
         if not _valid_id(request_id):
             return error_response(None, INVALID_REQUEST, "invalid request: id must be a string, number or null")
         try:
-            result = self._call(request, request_id)
+            method = _check_envelope(request)
+        except RpcError as error:  # not a well-formed request, so not a notification either: always answered
+            return error_response(request_id, error.code, error.message)
+        is_notification = "id" not in request
+        try:
+            result = self._call(method, request, request_id)
         except RpcError as error:
             response = error_response(request_id, error.code, error.message, error.data)
         except InvalidInput as error:
@@ -158,12 +173,7 @@ class RpcHandler:
             response = {"jsonrpc": "2.0", "id": request_id, "result": result}
         return None if is_notification else response
 
-    def _call(self, request: dict, request_id: Any) -> dict:
-        if request.get("jsonrpc") != "2.0":
-            raise RpcError(INVALID_REQUEST, 'invalid request: jsonrpc must be "2.0"')
-        method = request.get("method")
-        if not isinstance(method, str):
-            raise RpcError(INVALID_REQUEST, "invalid request: method must be a string")
+    def _call(self, method: str, request: dict, request_id: Any) -> dict:
         params = request.get("params", {})
         if isinstance(params, list):
             raise RpcError(INVALID_PARAMS, "invalid params: params must be an object with named parameters",
@@ -196,7 +206,8 @@ class RpcHandler:
         output = getattr(self.engine, name)(**{key: params[key] for key in task.inputs}, sampling=sampling)
         self.notify("progress", {"stage": name, "fraction": 1.0, "id": request_id})
         if task.output == "poses":
-            return {"poses": [pose_to_dict(Pose(pose)) for pose in output]}
+            # transl: the pelvis height that stands the body on the floor (y = 0)
+            return {"poses": [pose_to_dict(Pose(pose, transl=ground_translation(pose))) for pose in output]}
         return {"text": output}
 
 

@@ -1,6 +1,6 @@
-"""Property-based fuzz of the server process: random and mutated requests over one pipe (1,000 against a
-real checkpoint in test_server_tiny.py), each answered with well-formed JSON-RPC; the process stays alive
-and still answers correctly afterwards."""
+"""Property-based fuzz of the server process: random and mutated requests over one pipe (10,000 against a fake
+model in the slow tests, 1,000 against a real checkpoint in test_server_tiny.py); each line gets exactly the
+answers JSON-RPC owes it, each well-formed; the process stays alive and still answers correctly afterwards."""
 import json
 import math
 
@@ -98,17 +98,42 @@ def check_response(message) -> str:
     return "error"
 
 
+def expected_answers(line: bytes) -> int:
+    """How many top-level messages the server owes for one input line: none for a blank line, a well-formed
+    notification or a batch of them, else one (a response, or an array of responses for a batch)."""
+    if not line.strip():
+        return 0
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return 1
+    if isinstance(value, list):
+        return int(not value or not all(map(_is_notification, value)))
+    return int(not _is_notification(value))
+
+
+def _is_notification(message) -> bool:
+    return (isinstance(message, dict) and "id" not in message and message.get("jsonrpc") == "2.0"
+            and isinstance(message.get("method"), str))
+
+
 def fuzz(proc: ServerProcess, images: dict, examples: int = EXAMPLES) -> dict:
-    counts = {"examples": 0, "result": 0, "error": 0}
+    """Send `examples` fuzzed lines, each followed by a status call; every line gets exactly the answers it is
+    owed (counted), each well-formed, and the server keeps answering."""
+    counts = {"examples": 0, "result": 0, "error": 0, "answered_lines": 0}
 
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(line=request_lines(images))
     def one(line: bytes) -> None:
         counts["examples"] += 1
-        proc.send_raw(line.replace(b"\n", b" ") + b"\n")
+        line = line.replace(b"\n", b" ")
+        proc.send_raw(line + b"\n")
         ping = proc.call("status")
         assert ping[0]["result"]["loaded"] is True
+        answers = [m for m in ping[1] if not (isinstance(m, dict) and "method" in m and "id" not in m)]
+        assert len(answers) == expected_answers(line), (line, ping[1])
+        counts["answered_lines"] += len(answers)
         for message in ping[1]:
             if isinstance(message, list):
                 for reply in message:
@@ -144,5 +169,14 @@ def test_fuzz_fake_model_server(images):
     proc = ServerProcess(FAKE_SERVER, timeout=60)
     counts = fuzz(proc, images, examples=300)
     assert counts["examples"] >= 300 and counts["error"] >= 150 and counts["result"] > 10, counts
+    assert_still_correct(proc, images)
+    assert proc.close() == 0
+
+
+@pytest.mark.slow
+def test_fuzz_ten_thousand_lines_each_answered_as_owed(images):
+    proc = ServerProcess(FAKE_SERVER, timeout=60)
+    counts = fuzz(proc, images, examples=10_000)
+    assert counts["examples"] >= 10_000 and counts["answered_lines"] >= 9_000, counts
     assert_still_correct(proc, images)
     assert proc.close() == 0

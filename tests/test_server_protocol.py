@@ -131,6 +131,15 @@ def test_notifications_and_batches(handler):
     assert handler.handle_message([{"jsonrpc": "2.0", "method": "status"}]) is None
 
 
+@pytest.mark.parametrize("message", [{"jsonrpc": "2.0"}, {}, {"method": "status"}, {"jsonrpc": "1.0", "method": "status"},
+                                     {"jsonrpc": "2.0", "method": 5}, {"jsonrpc": "2.0", "params": {}}])
+def test_a_malformed_object_without_an_id_is_answered_as_an_invalid_request(handler, message):
+    """Only a well-formed notification (jsonrpc "2.0", a method, no id) goes unanswered."""
+    response = handler.handle_message(message)
+    assert response["id"] is None and error_of(response)["code"] == server.INVALID_REQUEST
+    assert [r["id"] for r in handler.handle_message([message, {"jsonrpc": "2.0", "method": "status"}])] == [None]
+
+
 def test_without_a_model_tasks_fail_but_status_works():
     h = server.RpcHandler(None, load_error="FileNotFoundError: nope", checkpoint="/x", device="cpu")
     assert error_of(call(h, "text_to_pose", {"text": "a"}))["code"] == server.MODEL_NOT_LOADED
