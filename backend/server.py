@@ -31,13 +31,13 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, IO
 
 from backend.contact.ground import ground_translation
 from backend.engine import InvalidInput, ModelError, UniPoseEngine, check_sampling, versions
 from backend.posefile import Pose, pose_to_dict
+from backend.tasks import INPUTS, TASKS
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -50,30 +50,11 @@ MODEL_NOT_LOADED = -32001
 MAX_LINE_BYTES = 16 * 2**20
 PROTOCOL_VERSION = 1
 SAMPLING_PARAMS = ("seed", "num_samples", "temperature", "top_p", "guidance")
-EXPECTED = {"text": "a non-empty string", "instruction": "a non-empty string",
-            "pose": "a pose JSON object", "pose_a": "a pose JSON object", "pose_b": "a pose JSON object",
-            "image": "a path to an image file", "image_a": "a path to an image file",
-            "image_b": "a path to an image file"}
 
 log = logging.getLogger("unipose.server")
 Notify = Callable[[str, dict], None]
 
 
-@dataclass(frozen=True)
-class Task:
-    inputs: tuple[str, ...]  # required params, passed by name to the engine method of the same name
-    output: str              # "poses" or "text"
-
-
-TASKS = {
-    "text_to_pose": Task(("text",), "poses"),
-    "image_to_pose": Task(("image",), "poses"),
-    "edit_pose": Task(("pose", "instruction"), "poses"),
-    "pose_to_text": Task(("pose",), "text"),
-    "image_to_text": Task(("image",), "text"),
-    "pose_diff": Task(("pose_a", "pose_b"), "text"),
-    "image_diff": Task(("image_a", "image_b"), "text"),
-}
 METHODS = (*TASKS, "status", "shutdown")
 
 
@@ -205,7 +186,7 @@ class RpcHandler:
         self.notify("progress", {"stage": name, "fraction": 0.0, "id": request_id})
         output = getattr(self.engine, name)(**{key: params[key] for key in task.inputs}, sampling=sampling)
         self.notify("progress", {"stage": name, "fraction": 1.0, "id": request_id})
-        if task.output == "poses":
+        if task.output == "pose":
             # transl: the pelvis height that stands the body on the floor (y = 0)
             return {"poses": [pose_to_dict(Pose(pose, transl=ground_translation(pose))) for pose in output]}
         return {"text": output}
@@ -214,7 +195,7 @@ class RpcHandler:
 def _check_names(params: dict, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
     for name in required:
         if name not in params:
-            raise InvalidInput(name, EXPECTED[name], "nothing (required parameter missing)")
+            raise InvalidInput(name, INPUTS[name].expected, "nothing (required parameter missing)")
     for name in params:
         if name not in required and name not in optional:
             allowed = ", ".join((*required, *optional)) or "no parameters"

@@ -94,7 +94,7 @@ def cameras_framing(points: np.ndarray, views: int, rng: np.random.Generator) ->
 
 def render_set(names, poses, references, views: int, seed: int, cache: Path, samples: int) -> list[dict]:
     """Render (or reuse) the photos; returns one record per photo: name, pose, references, camera, path, view."""
-    from backend.vision.landmarks.blender_body import body_lift
+    from training.data.rendered_bodies import body_lift
 
     rng = np.random.default_rng(seed)
     records, jobs = [], []
@@ -113,7 +113,7 @@ def render_set(names, poses, references, views: int, seed: int, cache: Path, sam
 
 def render_missing(jobs: list[dict], cache: Path, samples: int) -> None:
     """Render the jobs (see render_bodies) whose photos are not all in the cache yet."""
-    from backend.vision.landmarks.blender_body import render_bodies
+    from training.data.rendered_bodies import render_bodies
 
     todo = [job for job in jobs if not all((cache / f"{job['name']}_{k}.png").is_file()
                                            for k in range(len(job["cameras"])))]
@@ -126,7 +126,7 @@ def render_missing(jobs: list[dict], cache: Path, samples: int) -> None:
 
 def render_pairs(pairs: list[dict], seed: int, cache: Path, samples: int) -> list[tuple[Path, Path]]:
     """Both poses of each pair photographed by one shared camera (front range): a before / after pair."""
-    from backend.vision.landmarks.blender_body import body_lift
+    from training.data.rendered_bodies import body_lift
 
     rng = np.random.default_rng(seed + 1)
     jobs, paths = [], []

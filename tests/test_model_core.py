@@ -4,7 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from backend.model import IGNORE, TASKS, LoraSettings, UniPose
+from backend.model import IGNORE, LoraSettings, UniPose
+from backend.tasks import TASKS
 from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import SamplingSettings, _Stream, generate
 from backend.model.testing import make_tiny_checkpoint, randomize_lora

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from backend.model import IGNORE, TASKS, TEMPLATES, task_messages
+from backend.model import IGNORE, TEMPLATES, task_messages
+from backend.tasks import TASKS
 from backend.model.sequence import SequenceBuilder, collate
 from backend.model.testing import tiny_text_tokenizer
 from backend.model.vocab import add_pose_vocab
@@ -22,7 +23,7 @@ def test_templates_cover_every_task_with_30_distinct_entries():
         assert len(set(templates)) >= 30, task
         spec = TASKS[task]
         for t in templates:
-            assert t.count("<pose>") == spec.num_poses and t.count("<image>") == spec.num_images, t
+            assert t.count("<pose>") == spec.count("pose") and t.count("<image>") == spec.count("image"), t
             assert ("{text}" in t) == spec.needs_text, t
 
 

@@ -153,7 +153,7 @@ def assert_still_correct(proc: ServerProcess, images: dict) -> None:
         response = proc.call(method, params)[0]
         assert "result" in response, response
         if method in server.TASKS:
-            if server.TASKS[method].output == "poses":
+            if server.TASKS[method].output == "pose":
                 assert pose_from_dict(response["result"]["poses"][0]).rotations.shape == (22, 3)
             else:
                 assert isinstance(response["result"]["text"], str)  # a random tiny model may say nothing

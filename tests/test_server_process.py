@@ -44,7 +44,7 @@ def test_every_method_over_pipes(fake, images):
         if method in server.TASKS:
             assert [n["params"]["fraction"] for n in notes] == [0.0, 1.0]
             assert all(n["params"]["id"] == response["id"] for n in notes)
-            assert ("poses" in result) == (server.TASKS[method].output == "poses")
+            assert ("poses" in result) == (server.TASKS[method].output == "pose")
     assert len(fake.call("text_to_pose", {"text": "wave", "num_samples": 3})[0]["result"]["poses"]) == 3
 
 

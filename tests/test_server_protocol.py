@@ -47,7 +47,7 @@ def test_every_task_returns_its_result_kind(handler, images):
     for method, p in params.items():
         result = call(handler, method, p, request_id=method)["result"]
         assert result["timing_ms"] >= 0
-        if server.TASKS[method].output == "poses":
+        if server.TASKS[method].output == "pose":
             assert len(result["poses"]) == p.get("num_samples", 1)
             assert all(pose_from_dict(q).rotations.shape == (22, 3) for q in result["poses"])
         else:

@@ -57,7 +57,7 @@ def test_every_method_end_to_end(tiny, images):
         response, notes = tiny.call(method, params)
         result = response["result"]
         assert result["timing_ms"] > 0 and [n["params"]["fraction"] for n in notes] == [0.0, 1.0]
-        if server.TASKS[method].output == "poses":
+        if server.TASKS[method].output == "pose":
             assert len(result["poses"]) == params.get("num_samples", 1)
             assert all(pose_from_dict(p).rotations.shape == (22, 3) for p in result["poses"])
         else:

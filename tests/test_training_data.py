@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from training.datasets import load_corpus, stage_datasets, task_records
-from training.stages.config import TASKS, config_from_dict, load_config
+from backend.tasks import TASKS
+from training.stages.config import config_from_dict, load_config
 from training.stages.toy_corpus import write_toy_corpus
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from backend.body.example_poses import EXAMPLE_POSES
-from backend.vision.landmarks.blender_body import COLOURS, body_lift, body_parts
+from training.data.rendered_bodies import COLOURS, body_lift, body_parts
 from backend.vision.landmarks.camera import Camera, fov_focal, look_at
 
 
@@ -21,7 +21,7 @@ def test_rendered_photo_shows_a_person(tmp_path):
     pytest.importorskip("bpy")
     pytest.importorskip("mediapipe")
     from backend.vision.landmarks.blazepose import BlazePoseDetector
-    from backend.vision.landmarks.blender_body import render_bodies
+    from training.data.rendered_bodies import render_bodies
     from backend.vision.landmarks.schema import LANDMARK_INDEX as I
 
     pose = EXAMPLE_POSES["arms_raised"]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-SINGLE_POSE_TASKS = ("pose_to_text", "image_to_text", "text_to_pose", "image_to_pose")
-PAIR_TASKS = ("pose_diff", "image_diff", "edit_pose")
+from backend.tasks import TASKS
+
 SPLITS = ("train", "val", "test")
 
 
@@ -109,9 +109,11 @@ def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False
                  max_items: int | None = None, seed: int = 0) -> list[dict]:
     """Records of one task on one split. Evaluation: one record per pose (pair), non-augmented poses only,
     all texts as references, at most max_items chosen at random with `seed`."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
     members = set(corpus.split_ids(split, include_augmented=not evaluation))
     records = []
-    if task in SINGLE_POSE_TASKS:
+    if not TASKS[task].from_pairs:
         for pose_id in corpus.ids:
             texts = corpus.captions.get(pose_id, [])
             if pose_id not in members or not texts:
@@ -119,15 +121,13 @@ def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False
             pose = corpus.pose(pose_id)
             chosen = texts[:1] if evaluation else texts
             records += [{"task": task, "id": pose_id, "pose": pose, "text": t, "references": texts} for t in chosen]
-    elif task in PAIR_TASKS:
+    else:
         for a, b, texts in corpus.pairs:
             if a not in members or b not in members or not texts or a not in corpus.index or b not in corpus.index:
                 continue
             chosen = texts[:1] if evaluation else texts
             records += [{"task": task, "id": f"{a}->{b}", "pose_a": corpus.pose(a), "pose_b": corpus.pose(b),
                          "text": t, "references": texts} for t in chosen]
-    else:
-        raise ValueError(f"unknown task {task!r}")
     if max_items is not None and len(records) > max_items:
         keep = np.sort(np.random.default_rng(seed).choice(len(records), max_items, replace=False))
         records = [records[i] for i in keep]

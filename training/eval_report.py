@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from backend.tasks import TASKS
+
 # Reported by the UniPose paper on PoseScript/PoseFix/AMASS (see ../shared/NOTES.md). Different data:
 # for orientation only, never a like-for-like comparison.
 PAPER = {
@@ -13,10 +15,6 @@ PAPER = {
     "text_to_pose": {"recall_t2p@5": 73.7, "recall_t2p@10": 82.4, "recall_t2p@20": 89.6, "mpjpe_mm": 308.6},
     "edit_pose": {"mpjpe_mm": 270.3, "pa_mpjpe_mm": 138.9},
 }
-TITLES = {"text_to_pose": "Text → pose", "edit_pose": "Pose editing (pose + instruction → pose)",
-          "image_to_pose": "Image → pose", "pose_to_text": "Pose → text",
-          "image_to_text": "Image → text", "pose_diff": "Pose-pair difference → text",
-          "image_diff": "Image-pair difference → text"}
 POSE_ROWS = [("mpjpe_mm", "MPJPE (mm) ↓"), ("pa_mpjpe_mm", "PA-MPJPE (mm) ↓"),
              ("r_precision_top1", "R-precision top-1 (%)"), ("r_precision_top2", "R-precision top-2 (%)"),
              ("r_precision_top3", "R-precision top-3 (%)"), ("recall_t2p@5", "text→pose recall@5 (%)"),
@@ -37,7 +35,7 @@ def _fmt(value) -> str:
 def task_table(task: str, scores: dict) -> list[str]:
     rows = POSE_ROWS if "mpjpe_mm" in scores else TEXT_ROWS
     paper = PAPER.get(task, {})
-    lines = [f"### {TITLES.get(task, task)}", "",
+    lines = [f"### {TASKS[task].title if task in TASKS else task}", "",
              f"{scores.get('n', 0)} held-out samples, {scores.get('failures', 0)} failed generations "
              f"(counted as the rest pose / empty text), {_fmt(scores.get('latency_ms'))} ms per sample.", "",
              "| metric | this model | ground truth (retrieval ceiling) | UniPose paper (different dataset) |",

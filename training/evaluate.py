@@ -15,13 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from backend.tasks import POSE_TASKS, TASKS, TEXT_TASKS
 from training.stages.config import EvalConfig, TrainConfig, config_from_dict, load_config
 
 REPORT_NAME = "report.md"
 DEFAULT_CORPUS = "data/corpus/v1"
-POSE_TASKS = ("text_to_pose", "edit_pose", "image_to_pose")
-TEXT_TASKS = ("pose_to_text", "image_to_text", "pose_diff", "image_diff")
-PAIR_TASKS = ("edit_pose", "pose_diff", "image_diff")
 
 
 def _split(corpus) -> str:
@@ -31,7 +29,6 @@ def _split(corpus) -> str:
 def generate(model, records: list[dict], make_image, max_new_tokens: int = 96) -> tuple[list, list[float], int]:
     """Run the model on every record (greedy). Returns (outputs, seconds per sample, failures); a failed pose
     is the rest pose and a failed text is empty."""
-    from backend.model.tasks import TASKS
     from training.stages.unipose import record_inputs
 
     outputs, seconds, failures = [], [], 0
@@ -61,9 +58,9 @@ def evaluate_task(model, task: str, records: list[dict], make_image, retrieval: 
     from training.retrieval.fit import PAIR_TEXT, POSE_TEXT
 
     outputs, seconds, failures = generate(model, records, make_image, max_new_tokens)
-    pair = task in PAIR_TASKS
+    pair = TASKS[task].from_pairs
     judge = retrieval.get(PAIR_TEXT if pair else POSE_TEXT)
-    if task in POSE_TASKS:
+    if TASKS[task].output == "pose":
         target = np.stack([r["pose_b"] if pair else r["pose"] for r in records])
         poses_a = np.stack([r["pose_a"] for r in records]) if pair else None
         scores = score_poses(np.stack(outputs), target, [r["text"] for r in records], judge, embed, poses_a)

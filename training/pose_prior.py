@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-POSE_OUTPUT_TASKS = ("text_to_pose", "edit_pose", "image_to_pose")
+from backend.tasks import POSE_TASKS
+
 
 
 def measure_priors(model, corpus, samples: int, make_image, seed: int = 0, log=print) -> dict[str, torch.Tensor]:
@@ -22,7 +23,7 @@ def measure_priors(model, corpus, samples: int, make_image, seed: int = 0, log=p
     from training.stages.unipose import record_inputs
 
     priors = {}
-    for task in POSE_OUTPUT_TASKS:
+    for task in POSE_TASKS:
         if task.startswith("image") and model.vision is None:
             continue
         records = task_records(corpus, task, "train", evaluation=True, max_items=samples, seed=seed)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from backend.cli import CommandError, load_pose_file
 from backend.cli.serve import add_model_options, checkpoint_and_threads
+from backend.tasks import INPUTS, TASKS, Task
 
 
 def _sampling_options(parser: argparse.ArgumentParser, samples: bool) -> None:
@@ -35,34 +36,21 @@ def _pose_outputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preview", metavar="PNG", help="also render the best pose to this image")
 
 
-def _command(subparsers, name: str, help_text: str, task: str, inputs: list[tuple[str, str]],
-             produces_poses: bool) -> None:
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
-    for metavar, help_input in inputs:
-        parser.add_argument(metavar.lower(), metavar=metavar, help=help_input)
+def _command(subparsers, task: Task) -> None:
+    parser = subparsers.add_parser(task.command, help=task.summary, description=task.summary)
+    for name in task.inputs:
+        parser.add_argument(name, metavar=INPUTS[name].metavar, help=INPUTS[name].help)
+    produces_poses = task.output == "pose"
     if produces_poses:
         _pose_outputs(parser)
     _sampling_options(parser, samples=produces_poses)
     add_model_options(parser)
-    parser.set_defaults(func=run_task, task=task, input_names=[m.lower() for m, _ in inputs],
-                        produces_poses=produces_poses)
+    parser.set_defaults(func=run_task, task=task.name, produces_poses=produces_poses)
 
 
 def register(subparsers) -> None:
-    pose_file, image_file = "a pose JSON file", "an image file (PNG, JPEG, ...)"
-    _command(subparsers, "text2pose", "generate a pose from a text description", "text_to_pose",
-             [("PROMPT", "what the pose looks like")], True)
-    _command(subparsers, "pose2text", "describe a pose in words", "pose_to_text", [("POSE", pose_file)], False)
-    _command(subparsers, "edit", "change a pose by an instruction", "edit_pose",
-             [("POSE", pose_file), ("INSTRUCTION", "how to change the pose")], True)
-    _command(subparsers, "posediff", "describe how to get from pose A to pose B", "pose_diff",
-             [("A", pose_file), ("B", pose_file)], False)
-    _command(subparsers, "image2pose", "estimate the pose of the person in an image", "image_to_pose",
-             [("IMG", image_file)], True)
-    _command(subparsers, "image2text", "describe the pose of the person in an image", "image_to_text",
-             [("IMG", image_file)], False)
-    _command(subparsers, "imagediff", "describe how the pose in image A differs from image B", "image_diff",
-             [("A", image_file), ("B", image_file)], False)
+    for task in TASKS.values():
+        _command(subparsers, task)
 
     parser = subparsers.add_parser(
         "batch", help="answer a file of JSON-RPC requests with one model load",
@@ -91,17 +79,15 @@ def _read_pose(path: str):
 
 def _task_inputs(args: argparse.Namespace) -> dict:
     """Command-line inputs -> the engine method's keyword arguments (files read, names mapped)."""
-    names = {"text_to_pose": ("text",), "pose_to_text": ("pose",), "edit_pose": ("pose", "instruction"),
-             "pose_diff": ("pose_a", "pose_b"), "image_to_pose": ("image",), "image_to_text": ("image",),
-             "image_diff": ("image_a", "image_b")}[args.task]
     from backend.engine import InvalidInput, check_image, check_text
     inputs = {}
-    for name, value in zip(names, (getattr(args, name) for name in args.input_names)):
+    for name in TASKS[args.task].inputs:
+        value, kind = getattr(args, name), INPUTS[name].kind
         try:
-            if name.startswith("pose"):
+            if kind == "pose":
                 inputs[name] = _read_pose(value)
             else:  # checked now so that bad input fails before the slow model load
-                (check_image if name.startswith("image") else check_text)(value, name)
+                (check_image if kind == "image" else check_text)(value, name)
                 inputs[name] = value
         except InvalidInput as error:
             raise CommandError(str(error)) from None

@@ -8,11 +8,10 @@ Training:    model = UniPose.from_backbone("smollm2", pose_tokenizer, vision)  (
 """
 from backend.model.decoding import SamplingSettings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
-from backend.model.tasks import SYSTEM_PROMPT, TASKS, TaskSpec, task_messages
+from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.templates import TEMPLATES
 from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose, UniPoseConfig
 from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
 
 __all__ = ["Batch", "IGNORE", "IMAGE_PLACEHOLDER", "LoraSettings", "LossOutput", "POSE_PLACEHOLDER", "PoseVocab",
-           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TASKS", "TEMPLATES", "TaskOutput",
-           "TaskSpec", "UniPose", "UniPoseConfig", "collate", "task_messages"]
+           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TEMPLATES", "TaskOutput", "UniPose", "UniPoseConfig", "collate", "task_messages"]

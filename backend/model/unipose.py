@@ -30,8 +30,9 @@ from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import Generated, SamplingSettings, generate
 from backend.model.guidance import load_priors, save_priors
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
-from backend.model.tasks import SYSTEM_PROMPT, TASKS, task_messages
+from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
+from backend.tasks import TASKS
 
 POSE_TOKENIZER_DIR = "tokenizer"
 MODEL_DIR = "unipose"

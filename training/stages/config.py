@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-TASKS = ("pose_to_text", "image_to_text", "pose_diff", "image_diff", "text_to_pose", "image_to_pose", "edit_pose")
+from backend.tasks import TASKS
+
 STAGE_NAMES = ("stage1", "stage2", "stage3")
 TRAINABLE_GROUPS = ("lora", "pose_embeddings", "projector")
 
@@ -32,7 +33,7 @@ class StageConfig:
     def __post_init__(self):
         unknown = set(self.tasks) - set(TASKS)
         if unknown:
-            raise ValueError(f"unknown tasks {sorted(unknown)}; known: {TASKS}")
+            raise ValueError(f"unknown tasks {sorted(unknown)}; known: {tuple(TASKS)}")
         if any(w < 0 for w in self.tasks.values()) or not any(w > 0 for w in self.tasks.values()):
             raise ValueError(f"task weights must be >= 0 with one > 0: {self.tasks}")
         bad = set(self.trainable) - set(TRAINABLE_GROUPS)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.model.tasks import TASKS
+from backend.tasks import TASKS
 
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
@@ -65,7 +65,7 @@ def record_inputs(record: dict, make_image) -> dict:
 
 
 def needs_vision(tasks) -> bool:
-    return any(TASKS[t].num_images > 0 for t in tasks)
+    return any(TASKS[t].count("image") > 0 for t in tasks)
 
 
 def build_unipose(model_cfg: dict, tokenizer_dir: Path, work_dir: Path, texts: list[str], seed: int = 0):

@@ -2,7 +2,7 @@
 
 Used by the rendered-body benchmark and to make the test photos. bpy runs in its own process (it and
 mediapipe each bundle native libraries; Blender also writes to HOME/TMPDIR), so the public entry point
-`render_bodies(jobs, folder)` starts `python -m backend.vision.landmarks.blender_body JOBS.json`.
+`render_bodies(jobs, folder)` starts `python -m training.data.rendered_bodies JOBS.json`.
 
 A job: {"pose": (22, 3) axis-angle, "cameras": [Camera.to_dict()], "name": str}; it writes
 `<folder>/<name>_<k>.png` per camera. Scene: Cycles on the CPU, a ground plane, a sun and an area light,
@@ -81,7 +81,7 @@ def render_bodies(jobs: list[dict], folder, samples: int = 24,
         job_file = Path(scratch) / "jobs.json"
         job_file.write_text(json.dumps(payload))
         env = {**os.environ, "HOME": scratch, "TMPDIR": scratch}
-        done = subprocess.run([sys.executable, "-m", "backend.vision.landmarks.blender_body", str(job_file)],
+        done = subprocess.run([sys.executable, "-m", "training.data.rendered_bodies", str(job_file)],
                               env=env, capture_output=True, text=True, timeout=timeout,
                               cwd=Path(__file__).resolve().parents[3])
         if done.returncode != 0:
