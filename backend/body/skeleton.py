@@ -90,6 +90,3 @@ def children(joint: int) -> tuple[int, ...]:
     return tuple(int(i) for i in np.flatnonzero(PARENTS == joint))
 
 
-def bone_pairs(num_joints: int = NUM_JOINTS) -> tuple[tuple[int, int], ...]:
-    """(parent, child) index pairs of every bone among the first `num_joints` joints."""
-    return tuple((int(PARENTS[j]), j) for j in range(1, num_joints))

@@ -1,7 +1,7 @@
 """UniPose: a causal LM with pose tokens, pose queries, a visual processor and a pose tokenizer.
 
 One object serves inference (`run`, `chat`) and training (`build_sample`, `collate`, `forward` -> loss,
-`add_lora`, `freeze_llm`, `merge`, `save_pretrained`). Checkpoint layout (all safetensors + JSON):
+`add_lora`, `merge`, `save_pretrained`). Checkpoint layout (all safetensors + JSON):
 
     <path>/tokenizer/                 pose tokenizer (PoseTokenizer.save_pretrained)
     <path>/unipose/config.json        UniPoseConfig
@@ -238,22 +238,12 @@ class UniPose(nn.Module):
         self.llm = get_peft_model(self.llm, lora)
         self.config.lora = asdict(settings)
 
-    def freeze_llm(self) -> None:
-        """Stage 2: only the visual projector trains."""
-        if self.vision is None:
-            raise ValueError("freeze_llm needs a visual processor")
-        self.llm.requires_grad_(False)
-        self.vision.projector.requires_grad_(True)
-
     def merge(self) -> None:
         """Fold the LoRA adapter (and trainable rows) into the LM weights for deployment."""
         if self.has_lora:
             self.llm = self.llm.merge_and_unload()
             self.merged = True
         self.config.lora = None
-
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
 
     def build_sample(self, task: str, *, text=None, poses=(), images=(), target=None,
                      template: int | None = None, rng=None) -> Sample:
@@ -264,10 +254,6 @@ class UniPose(nn.Module):
         messages = task_messages(task, text=text, poses=poses, images=images, target=target, template=template,
                                  rng=rng)
         return self.builder.training(messages)
-
-    def build_chat_sample(self, messages: list[dict]) -> Sample:
-        """A training sample from a conversation whose last message is the assistant answer."""
-        return self.builder.training(_with_system(messages, self.config.system_prompt))
 
     def collate(self, samples: list[Sample]) -> Batch:
         pad = self.text_tokenizer.pad_token_id

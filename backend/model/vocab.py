@@ -72,9 +72,6 @@ class PoseVocab:
         """(num_pose_tokens,) ids of the pose-query tokens."""
         return torch.arange(self.first_query, self.first_query + self.num_pose_tokens)
 
-    def is_code(self, token_ids: torch.Tensor) -> torch.Tensor:
-        return (token_ids >= self.first_id) & (token_ids < self.pose_start)
-
     def to_dict(self) -> dict:
         return {"first_id": self.first_id, "codebook_size": self.codebook_size,
                 "num_pose_tokens": self.num_pose_tokens}

@@ -50,11 +50,6 @@ class Bvh:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    @property
-    def root_translation(self) -> np.ndarray:
-        """(T, 3) root position in the BVH world frame, metres."""
-        return self.translations[:, 0]
-
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
         """World joint positions (T, J, 3) and world rotations (T, J, 3, 3), BVH world frame."""
         return bvh_forward_kinematics(self.rotations, self.translations, self.parents)

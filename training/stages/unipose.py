@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.tasks import TASKS
 
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
@@ -62,10 +61,6 @@ def record_inputs(record: dict, make_image) -> dict:
     if task == "edit_pose":
         return {"text": record["text"], "poses": [record["pose_a"]], "target": record["pose_b"]}
     raise ValueError(f"unknown task {task!r}")
-
-
-def needs_vision(tasks) -> bool:
-    return any(TASKS[t].count("image") > 0 for t in tasks)
 
 
 def build_unipose(model_cfg: dict, tokenizer_dir: Path, work_dir: Path, texts: list[str], seed: int = 0):

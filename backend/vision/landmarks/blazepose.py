@@ -106,13 +106,3 @@ def landmarks_from_result(result, image_size: tuple[int, int]) -> PoseLandmarks:
     xyz = np.array([[p.x, p.y, p.z] for p in world])
     return PoseLandmarks(xy, depth, xyz, visibility, tuple(image_size), "blazepose")
 
-
-_DEFAULT: BlazePoseDetector | None = None
-
-
-def detect_landmarks(image, max_side: int = 1024) -> PoseLandmarks:
-    """One-call detection with a shared detector: image (path or PIL) -> PoseLandmarks."""
-    global _DEFAULT
-    if _DEFAULT is None or _DEFAULT.max_side != max_side:
-        _DEFAULT = BlazePoseDetector(max_side=max_side)
-    return _DEFAULT(image)
