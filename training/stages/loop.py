@@ -85,10 +85,11 @@ def _configure_deepspeed(accelerator, config: StageConfig) -> bool:
 
 def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, model: torch.nn.Module,
               dataset: MixedTaskDataset, collate: Callable, loss_fn: Callable, accelerator,
-              stop_after: int | None = None, resume: bool = True) -> StageResult:
+              stop_after: int | None = None, resume: bool = True, deadline: float | None = None) -> StageResult:
     """Train one stage into out_dir (checkpoints/, metrics.jsonl, tensorboard/). Resumes from the newest
-    checkpoint in out_dir when `resume`. `stop_after` ends the call after that optimizer step (tests,
-    time-boxed runs); a later call resumes."""
+    checkpoint in out_dir when `resume`. `stop_after` ends the call after that optimizer step (tests);
+    `deadline` (a time.time() value) ends it after the step that passes it, with a checkpoint saved at that
+    step (a time-boxed run loses nothing); a later call resumes."""
     out_dir = Path(out_dir)
     ckpt_dir = out_dir / "checkpoints"
     world, rank = accelerator.num_processes, accelerator.process_index
@@ -165,7 +166,8 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
             log.log({"step": step, "epoch": step / steps_per_epoch, "loss": mean_loss, **extras,
                      "lr": scheduler.get_last_lr()[0], "tokens": tokens, "tokens_per_s": tokens / max(elapsed, 1e-9),
                      "time": time.time()})
-        if run.checkpoint_every and step % run.checkpoint_every == 0 and step < n_steps:
+        timed_out = deadline is not None and time.time() >= deadline and step < n_steps
+        if (run.checkpoint_every and step % run.checkpoint_every == 0 or timed_out) and step < n_steps:
             accelerator.wait_for_everyone()
             progress = {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum, "total_steps": n_steps}
             if deepspeed:  # ZeRO shards the optimizer: DeepSpeed's own checkpoint format, written by every rank
@@ -179,6 +181,8 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
                 save_training_state(ckpt_dir / f"step-{step:07d}", accelerator.unwrap_model(model), optimizer,
                                     scheduler, progress)
                 prune_checkpoints(ckpt_dir, run.keep_checkpoints)
+        if timed_out:
+            break
     bar.close()
     log.close()
     accelerator.unwrap_model(model, keep_fp32_wrapper=False)  # drops accelerate's autocast forward wrapper
