@@ -14,8 +14,11 @@ One object serves inference (`run`, `chat`) and training (`build_sample`, `colla
                                       (tiny test models, merged deployments)
 """
 import copy
+import hashlib
 import json
+import os
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from backend.body.rotations_torch import rotmat_to_axis_angle
-from backend.model.backbone import base_model, load_backbone, resolve_dtype
+from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.attention import mixed_attention_mask
 from backend.model.decoding import Generated, SamplingSettings, generate
 from backend.model.guidance import load_priors, save_priors
@@ -144,33 +147,46 @@ class UniPose(nn.Module):
         if not (folder / CONFIG_NAME).is_file():
             raise FileNotFoundError(f"{root} is not a UniPose checkpoint (no {MODEL_DIR}/{CONFIG_NAME})")
         config = UniPoseConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
+        llm_dtype = "float32" if trainable and dtype == "auto" else resolve_dtype(dtype, device)
+        merged_cache = None
+        if config.lora is not None and merge_lora and not trainable:
+            merged_cache = _merged_llm_cache(folder, config, llm_dtype)
         report("pose tokenizer", 0.05)
         pose_tokenizer = PoseTokenizer.from_pretrained(root / POSE_TOKENIZER_DIR)
         report("language model", 0.15)
-        backbone = config.backbone if config.backbone == "smollm2" else str(_resolve(folder, config.backbone))
-        llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False)
         text_tokenizer = AutoTokenizer.from_pretrained(folder / "text_tokenizer")
         vocab = PoseVocab(**config.vocab)
-        _resize_embeddings(llm, vocab)
-        report("pose vocabulary", 0.7)
-        if (folder / NEW_TOKENS_NAME).is_file():
-            _load_new_rows(llm, vocab, load_file(str(folder / NEW_TOKENS_NAME)))
+        backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
+        cached = merged_cache is not None and (merged_cache / "model.safetensors").is_file()
+        if cached:  # this checkpoint's LM with its adapter merged, in the dtype it runs in: no peft, no merge
+            llm, _ = load_backbone(str(merged_cache), config.attn_implementation, with_tokenizer=False,
+                                   dtype=llm_dtype)
+        else:
+            backbone = config.backbone if backbone_folder is None else str(backbone_folder)
+            llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False)
+            _resize_embeddings(llm, vocab)
+            report("pose vocabulary", 0.7)
+            if (folder / NEW_TOKENS_NAME).is_file():
+                _load_new_rows(llm, vocab, load_file(str(folder / NEW_TOKENS_NAME)))
         vision = None
         if config.has_vision:
             report("visual processor", 0.75)
             from backend.vision import VisualProcessor
             vision = VisualProcessor.from_pretrained(folder / "projector")
-        backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
         model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
         model.pose_priors = load_priors(folder)
-        if config.lora is not None:
+        if cached:
+            model.merged, model.config.lora = True, None
+        elif config.lora is not None:
             report("adapter", 0.85)
             from peft import PeftModel
             model.llm = PeftModel.from_pretrained(llm, folder / "adapter", is_trainable=trainable)
             if merge_lora and not trainable:
                 model.merge()
         model.to(device)
-        model.llm.to(getattr(torch, "float32" if trainable and dtype == "auto" else resolve_dtype(dtype, device)))
+        model.llm.to(getattr(torch, llm_dtype))
+        if merged_cache is not None and not cached:
+            _save_to_cache(base_model(model.llm), merged_cache)
         model.train(trainable)
         report("ready", 1.0)
         return model
@@ -459,6 +475,32 @@ def _load_new_rows(llm, vocab: PoseVocab, tensors: dict[str, torch.Tensor]) -> N
     if "lm_head" in tensors and not _tied(llm):
         head = llm.get_output_embeddings().weight
         head[ids] = tensors["lm_head"].to(head)
+
+
+def _merged_llm_cache(folder: Path, config: "UniPoseConfig", dtype: str) -> Path:
+    """Where the merged LM of a checkpoint folder is cached: keyed by the checkpoint's files (path, size,
+    modification time), the base LM, the dtype and the transformers version, so any change makes a new entry."""
+    import transformers
+
+    key = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        key.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    base = resolve_backbone(config.backbone) if config.backbone == "smollm2" else _resolve(folder, config.backbone)
+    key.update(f"{Path(base).resolve()}|{dtype}|{transformers.__version__}".encode())
+    return cache_dir() / f"merged-{key.hexdigest()[:20]}"
+
+
+def _save_to_cache(llm, target: Path) -> None:
+    """Write a merged LM into the cache atomically (a half-written entry is never visible); a failure to
+    write only costs the next load its speed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".merged-", dir=target.parent))
+    try:
+        _save_llm(llm, staging)
+        os.replace(staging, target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _save_llm(llm, folder: Path) -> None:
