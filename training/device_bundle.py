@@ -365,6 +365,7 @@ def build_bundle(root: Path, bundle: Path, packed: Path, backbone_files: dict[st
 def build_default(root: Path = REPO, config: str = GPU_CONFIG, limits: Limits = Limits(), log=print) -> dict:
     """The bundle for a device config from this checkout: SmolLM2, the config's `corpus` and its pose
     tokenizer (`tokenizer.checkpoint`)."""
+    from backend.model.checkpoint import MODEL_DIR
     from training.stages.config import load_config
     loaded = load_config(root / config)
     if loaded.model.get("backbone") != "smollm2" or not loaded.tokenizer.get("checkpoint"):
@@ -378,7 +379,7 @@ def build_default(root: Path = REPO, config: str = GPU_CONFIG, limits: Limits = 
     files = {p.name: p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix != ".safetensors"}
     wheels = folder_bytes(root / WHEELS) if (root / WHEELS).is_dir() else 0  # they travel with call 1
     shipped = source / "checkpoints" / "default"
-    if (shipped / "unipose").is_dir():  # what comes back is a checkpoint of the same shape, shipped the same way
+    if (shipped / MODEL_DIR).is_dir():  # what comes back is a checkpoint of the same shape, shipped the same way
         estimate_out(folder_bytes(shipped), limits, log)
     try:
         return build_bundle(root, bundle, packed, files, source / loaded.corpus,
@@ -734,7 +735,8 @@ def add_priors(checkpoint: Path, corpus, config, samples: int, log=print) -> lis
     """training.pose_prior on the GPU: the guidance priors stored in the checkpoint."""
     import torch
     from backend.model.guidance import save_priors
-    from backend.model.unipose import MODEL_DIR, UniPose
+    from backend.model.checkpoint import MODEL_DIR
+    from backend.model.unipose import UniPose
     from training.pose_prior import measure_priors
     from training.stages.unipose import config_image_source
     model = UniPose.from_pretrained(checkpoint, device="cuda" if torch.cuda.is_available() else "cpu", dtype="float32")
@@ -748,6 +750,7 @@ def ship_here(checkpoint: Path, root: Path) -> str:
     """training.ship's fp16 copy into root/shipped, checked against the float32 checkpoint as on the CPU,
     and its probe log-probabilities (root/probe.safetensors) for the check back home."""
     from safetensors.torch import save_file
+    from backend.model.checkpoint import MODEL_DIR
     from training.ship import halve_safetensors, probe_code_logprobs, ship
     shipped = root / "shipped"
     try:
@@ -757,7 +760,7 @@ def ship_here(checkpoint: Path, root: Path) -> str:
         verdict = f"failed: {failed}"
         shutil.rmtree(shipped, ignore_errors=True)
         shutil.copytree(checkpoint, shipped)
-        for path in (shipped / "unipose").rglob("*.safetensors"):
+        for path in (shipped / MODEL_DIR).rglob("*.safetensors"):
             halve_safetensors(path)
     save_file({"logprobs": probe_code_logprobs(shipped).contiguous()}, str(root / PROBE_NAME))
     return verdict
@@ -767,11 +770,12 @@ def device_bring_back(root: Path, out: Path, limits: Limits = Limits(), log=prin
     """Call 3: call 2's results again; when call 2 was killed before packing them, the newest model it
     saved (run/checkpoint, else the last finished stage) shipped and packed now. False when nothing is left
     (the machine went back)."""
+    from backend.model.checkpoint import MODEL_DIR
     folder = root / "out"
     if not (folder / RESULTS_JSON).is_file():
         run_dir = root / "run"
         candidates = [run_dir / "checkpoint", *(run_dir / s / "final" for s in ("stage3", "stage2", "stage1"))]
-        newest = next((c for c in candidates if (c / "unipose").is_dir()), None)
+        newest = next((c for c in candidates if (c / MODEL_DIR).is_dir()), None)
         if newest is None:
             log(f"{root} has no results and no model: the machine went back (training/DEVICE.md)")
             return False

@@ -47,7 +47,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     from backend.model.guidance import save_priors
-    from backend.model.unipose import CONFIG_NAME, MODEL_DIR, UniPose
+    from backend.model.checkpoint import CONFIG_NAME, MODEL_DIR
+    from backend.model.unipose import UniPose
     from training.datasets import load_corpus
     from training.stages.unipose import image_source
 

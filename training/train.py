@@ -104,7 +104,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     summary = {"config": config.name, "corpus": str(corpus_dir), "mixed_precision": accelerator.mixed_precision,
                "stages": {}}
     if init is not None:
-        from backend.model.unipose import POSE_TOKENIZER_DIR
+        from backend.model.checkpoint import POSE_TOKENIZER_DIR
         tokenizer = {**config.tokenizer, "checkpoint": str(Path(init) / POSE_TOKENIZER_DIR)}
         config = dataclasses.replace(config, tokenizer=tokenizer)
         summary["init"] = str(init)

@@ -10,7 +10,8 @@ from backend.model.decoding import SamplingSettings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.templates import TEMPLATES
-from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose, UniPoseConfig
+from backend.model.checkpoint import UniPoseConfig
+from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose
 from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
 
 __all__ = ["Batch", "IGNORE", "IMAGE_PLACEHOLDER", "LoraSettings", "LossOutput", "POSE_PLACEHOLDER", "PoseVocab",

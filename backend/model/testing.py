@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 from backend.model.templates import TEMPLATES
-from backend.model.unipose import MODEL_DIR, UniPose
+from backend.model.checkpoint import LLM_DIR, MODEL_DIR
+from backend.model.unipose import UniPose
 
 CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
           "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
@@ -68,7 +69,7 @@ def make_tiny_checkpoint(path, seed: int = 0, attn_implementation: str = "sdpa",
     from transformers import AutoModelForCausalLM
 
     root = Path(path)
-    llm_dir = root / MODEL_DIR / "llm"
+    llm_dir = root / MODEL_DIR / LLM_DIR
     text_tokenizer = tiny_text_tokenizer()
     torch.manual_seed(seed)
     config = tiny_llm_config(len(text_tokenizer), tied, model_type)
@@ -78,7 +79,7 @@ def make_tiny_checkpoint(path, seed: int = 0, attn_implementation: str = "sdpa",
     model = UniPose.from_backbone(str(llm_dir), tiny_pose_tokenizer(seed),
                                   tiny_vision(config.hidden_size, seed) if vision else None,
                                   attn_implementation=attn_implementation, seed=seed)
-    model.config.backbone = "llm"
+    model.config.backbone = LLM_DIR
     if lora:
         from backend.model.unipose import LoraSettings
         model.add_lora(LoraSettings(r=4, alpha=8, dropout=0.0))

@@ -1,46 +1,27 @@
 """UniPose: a causal LM with pose tokens, pose queries, a visual processor and a pose tokenizer.
 
 One object serves inference (`run`, `chat`) and training (`build_sample`, `collate`, `forward` -> loss,
-`add_lora`, `merge`, `save_pretrained`). Checkpoint layout (all safetensors + JSON):
-
-    <path>/tokenizer/                 pose tokenizer (PoseTokenizer.save_pretrained)
-    <path>/unipose/config.json        UniPoseConfig
-    <path>/unipose/text_tokenizer/    the LM's tokenizer with the added tokens
-    <path>/unipose/new_tokens.safetensors  rows of the added tokens: "embeddings" (codes, start, end, image),
-                                      "pose_queries" (80, H), "lm_head" (all added rows; untied LMs only)
-    <path>/unipose/adapter/           peft LoRA adapter (adapter_config.json + adapter_model.safetensors)
-    <path>/unipose/projector/         visual processor: config.json + projector.safetensors
-    <path>/unipose/llm/               full LM weights, only when the backbone is not a reference
-                                      (tiny test models, merged deployments)
+`add_lora`, `merge`, `save_pretrained`). It composes the parts, each in its own module: the vocabulary
+(vocab.py), the added token rows (new_token_rows.py), sequences (sequence.py), the mixed attention mask
+(attention.py), one-shot decoding (decoding.py), guidance (guidance.py) and checkpoint folders (checkpoint.py).
 """
-import copy
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from backend.body.rotations_torch import rotmat_to_axis_angle
-from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.attention import mixed_attention_mask
+from backend.model.backbone import load_backbone
+from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
 from backend.model.decoding import Generated, SamplingSettings, generate
-from backend.model.guidance import load_priors, save_priors
+from backend.model.new_token_rows import init_new_rows, is_tied, resize_embeddings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
-from backend.model.tasks import SYSTEM_PROMPT, task_messages
+from backend.model.tasks import task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
 from backend.tasks import TASKS
-
-POSE_TOKENIZER_DIR = "tokenizer"
-MODEL_DIR = "unipose"
-CONFIG_NAME = "config.json"
-NEW_TOKENS_NAME = "new_tokens.safetensors"
 
 
 @dataclass
@@ -55,21 +36,6 @@ class LoraSettings:
     dropout: float = 0.05
     target_modules: str | list = "all-linear"
     use_rslora: bool = False
-
-
-@dataclass
-class UniPoseConfig:
-    backbone: str  # "smollm2", an absolute HF folder, or "llm" (a folder inside the checkpoint)
-    vocab: dict  # PoseVocab fields
-    attn_implementation: str = "sdpa"
-    lora: dict | None = None  # LoraSettings fields when an adapter is attached
-    has_vision: bool = False
-    system_prompt: str = SYSTEM_PROMPT
-    guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "UniPoseConfig":
-        return cls(**values)
 
 
 @dataclass
@@ -121,8 +87,8 @@ class UniPose(nn.Module):
         """
         llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype)
         vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
-        _resize_embeddings(llm, vocab)
-        _init_new_rows(llm, vocab, pose_tokenizer.codebook.codes, seed)
+        resize_embeddings(llm, vocab)
+        init_new_rows(llm, vocab, pose_tokenizer.codebook.codes, seed)
         config = UniPoseConfig(backbone=backbone, vocab=vocab.to_dict(), attn_implementation=attn_implementation,
                                has_vision=vision is not None)
         folder = None if backbone == "smollm2" else Path(backbone)
@@ -131,95 +97,18 @@ class UniPose(nn.Module):
     @classmethod
     def from_pretrained(cls, path, device="cpu", progress=None, merge_lora: bool = True,
                         trainable: bool = False, dtype: str = "auto") -> "UniPose":
-        """Load a checkpoint folder (layout in the module docstring).
+        """Load a checkpoint folder (layout in checkpoint.py).
 
         progress(stage, fraction) is called as parts load. merge_lora folds the adapter into the weights
         (fast inference); trainable=True keeps it separate and trainable (continue training).
         dtype of the LM: "auto" = bfloat16 for inference where the device runs it natively, else float32
         (always float32 when trainable); or "float32" / "bfloat16" / "float16".
         """
-        from transformers import AutoTokenizer
-        from backend.tokenizer import PoseTokenizer
-
-        report = progress or (lambda stage, fraction: None)
-        root = Path(path)
-        folder = root / MODEL_DIR
-        if not (folder / CONFIG_NAME).is_file():
-            raise FileNotFoundError(f"{root} is not a UniPose checkpoint (no {MODEL_DIR}/{CONFIG_NAME})")
-        config = UniPoseConfig.from_dict(json.loads((folder / CONFIG_NAME).read_text()))
-        llm_dtype = "float32" if trainable and dtype == "auto" else resolve_dtype(dtype, device)
-        merged_cache = None
-        if config.lora is not None and merge_lora and not trainable:
-            merged_cache = _merged_llm_cache(folder, config, llm_dtype)
-        report("pose tokenizer", 0.05)
-        pose_tokenizer = PoseTokenizer.from_pretrained(root / POSE_TOKENIZER_DIR)
-        report("language model", 0.15)
-        text_tokenizer = AutoTokenizer.from_pretrained(folder / "text_tokenizer")
-        vocab = PoseVocab(**config.vocab)
-        backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
-        cached = merged_cache is not None and (merged_cache / "model.safetensors").is_file()
-        if cached:  # this checkpoint's LM with its adapter merged, in the dtype it runs in: no peft, no merge
-            llm, _ = load_backbone(str(merged_cache), config.attn_implementation, with_tokenizer=False,
-                                   dtype=llm_dtype)
-        else:
-            backbone = config.backbone if backbone_folder is None else str(backbone_folder)
-            llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False)
-            _resize_embeddings(llm, vocab)
-            report("pose vocabulary", 0.7)
-            if (folder / NEW_TOKENS_NAME).is_file():
-                _load_new_rows(llm, vocab, load_file(str(folder / NEW_TOKENS_NAME)))
-        vision = None
-        if config.has_vision:
-            report("visual processor", 0.75)
-            from backend.vision import VisualProcessor
-            vision = VisualProcessor.from_pretrained(folder / "projector")
-        model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
-        model.pose_priors = load_priors(folder)
-        if cached:
-            model.merged, model.config.lora = True, None
-        elif config.lora is not None:
-            report("adapter", 0.85)
-            from peft import PeftModel
-            model.llm = PeftModel.from_pretrained(llm, folder / "adapter", is_trainable=trainable)
-            if merge_lora and not trainable:
-                model.merge()
-        model.to(device)
-        model.llm.to(getattr(torch, llm_dtype))
-        if merged_cache is not None and not cached:
-            _save_to_cache(base_model(model.llm), merged_cache)
-        model.train(trainable)
-        report("ready", 1.0)
-        return model
+        return load_checkpoint(cls, path, device, progress, merge_lora, trainable, dtype)
 
     def save_pretrained(self, path) -> Path:
-        """Write the checkpoint folder (see the module docstring); returns it."""
-        root = Path(path)
-        folder = root / MODEL_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        self.pose_tokenizer.save_pretrained(root / POSE_TOKENIZER_DIR)
-        self.text_tokenizer.save_pretrained(folder / "text_tokenizer")
-        config = copy.deepcopy(self.config)
-        if self.merged:
-            _save_llm(base_model(self.llm), folder / "llm")
-            config.backbone = "llm"
-        elif not _is_reference(config.backbone):  # the LM lives in the source checkpoint: copy it along
-            if self.backbone_folder.resolve() != (folder / "llm").resolve():
-                shutil.copytree(self.backbone_folder, folder / "llm", dirs_exist_ok=True)
-            config.backbone = "llm"
-        metadata = {"format": "pt", **{k: str(v) for k, v in self.vocab.to_dict().items()}}  # self-describing
-        save_file(_new_rows(self.llm, self.vocab), str(folder / NEW_TOKENS_NAME), metadata=metadata)
-        if self.vision is not None:
-            self.vision.save_pretrained(folder / "projector")
-        if self.pose_priors:
-            save_priors(self.pose_priors, folder)
-        if self.has_lora:
-            # the added rows are saved by us (new_tokens) and by the adapter's trainable tokens, never whole
-            self.llm.save_pretrained(folder / "adapter", save_embedding_layers=False)
-        else:
-            config.lora = None
-            shutil.rmtree(folder / "adapter", ignore_errors=True)
-        (folder / CONFIG_NAME).write_text(json.dumps(asdict(config), indent=2) + "\n")
-        return root
+        """Write the checkpoint folder (layout in checkpoint.py); returns it."""
+        return save_checkpoint(self, path)
 
     # ------------------------------------------------------------------ training-time API
     @property
@@ -247,7 +136,7 @@ class UniPose(nn.Module):
 
         settings = settings or LoraSettings()
         ids = self.vocab.new_token_ids
-        indices = ids if _tied(self.llm) else {"embed_tokens": ids, "lm_head": ids}
+        indices = ids if is_tied(self.llm) else {"embed_tokens": ids, "lm_head": ids}
         lora = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                           target_modules=settings.target_modules, trainable_token_indices=indices,
                           use_rslora=settings.use_rslora, task_type="CAUSAL_LM")
@@ -391,118 +280,3 @@ def _with_system(messages: list[dict], system_prompt: str) -> list[dict]:
     if messages and messages[0]["role"] == "system":
         return list(messages)
     return [{"role": "system", "content": system_prompt}] + list(messages)
-
-
-def _is_reference(backbone: str) -> bool:
-    """True when the checkpoint only names its LM ("smollm2" or an absolute folder) instead of holding it."""
-    return backbone == "smollm2" or Path(backbone).expanduser().is_absolute()
-
-
-def _resolve(folder: Path, backbone: str) -> Path:
-    path = Path(backbone).expanduser()
-    return path if path.is_absolute() else folder / path
-
-
-def _tied(llm) -> bool:
-    base = base_model(llm)
-    head = base.get_output_embeddings()
-    return head is None or _stored_weight(head).data_ptr() == _stored_weight(base.get_input_embeddings()).data_ptr()
-
-
-def _stored_weight(module: nn.Module) -> torch.Tensor:
-    """The weight a layer stores. peft's trainable-token wrappers compute `.weight` afresh on each access, so
-    comparing their `.weight` addresses depends on the allocator reusing memory; unwrap them instead."""
-    return getattr(module, "original_module", module).weight
-
-
-def _resize_embeddings(llm, vocab: PoseVocab) -> None:
-    if llm.get_input_embeddings().weight.shape[0] < vocab.size:
-        llm.resize_token_embeddings(vocab.size, mean_resizing=False)
-
-
-@torch.no_grad()
-def _init_new_rows(llm, vocab: PoseVocab, codebook: torch.Tensor, seed: int) -> None:
-    """New rows, with the statistics of the old ones (per-dimension mean and std), deterministic per seed.
-
-    Pose codes: the tokenizer's code vectors (size, code_dim) through a fixed random projection, so that
-    codes start distinct and codes that are close in the tokenizer start close in the LM. The other new
-    tokens (start/end, queries, image slot): independent random rows. (Rows that all start near the mean
-    embedding, the usual choice, make the 2,048 codes nearly indistinguishable as inputs at first; on the
-    CPU-length runs so far neither choice taught the model to use its input, see README.)
-    """
-    generator = torch.Generator().manual_seed(seed)
-    matrices = [llm.get_input_embeddings().weight]
-    if not _tied(llm):
-        matrices.append(llm.get_output_embeddings().weight)
-    codes = codebook.detach().float().cpu()
-    codes = codes - codes.mean(0)
-    for weight in matrices:
-        old = weight[:vocab.first_id].float()
-        mean, std = old.mean(0), old.std(0)  # (H,)
-        projected = codes @ torch.randn(codes.shape[1], weight.shape[1], generator=generator)  # (size, H)
-        projected = projected / projected.std(0).clamp_min(1e-6)
-        others = torch.randn(vocab.size - vocab.pose_start, weight.shape[1], generator=generator)
-        rows = torch.cat([projected, others]) * std + mean  # (n_new, H)
-        weight[vocab.first_id:vocab.size] = rows.to(weight.device, weight.dtype)
-
-
-def _new_rows(llm, vocab: PoseVocab) -> dict[str, torch.Tensor]:
-    """The effective rows of the added tokens (adapter deltas applied)."""
-    ids = torch.tensor(vocab.new_token_ids, device=next(llm.parameters()).device)
-    with torch.no_grad():
-        rows = llm.get_input_embeddings()(ids).detach().cpu()  # (n_new, H)
-        queries = (vocab.query_ids() - vocab.first_id)
-        keep = torch.ones(len(ids), dtype=torch.bool)
-        keep[queries] = False
-        tensors = {"embeddings": rows[keep].contiguous(), "pose_queries": rows[queries].contiguous()}
-        if not _tied(llm):
-            head = base_model(llm).get_output_embeddings()
-            weight = head.get_merged_weights(head.active_adapters) if hasattr(head, "get_merged_weights") \
-                else head.weight
-            tensors["lm_head"] = weight[ids].detach().cpu().contiguous()
-    return tensors
-
-
-@torch.no_grad()
-def _load_new_rows(llm, vocab: PoseVocab, tensors: dict[str, torch.Tensor]) -> None:
-    ids = torch.tensor(vocab.new_token_ids)
-    queries = vocab.query_ids() - vocab.first_id
-    keep = torch.ones(len(ids), dtype=torch.bool)
-    keep[queries] = False
-    weight = llm.get_input_embeddings().weight
-    weight[ids[keep]] = tensors["embeddings"].to(weight)
-    weight[ids[queries]] = tensors["pose_queries"].to(weight)
-    if "lm_head" in tensors and not _tied(llm):
-        head = llm.get_output_embeddings().weight
-        head[ids] = tensors["lm_head"].to(head)
-
-
-def _merged_llm_cache(folder: Path, config: "UniPoseConfig", dtype: str) -> Path:
-    """Where the merged LM of a checkpoint folder is cached: keyed by the checkpoint's files (path, size,
-    modification time), the base LM, the dtype and the transformers version, so any change makes a new entry."""
-    import transformers
-
-    key = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        stat = path.stat()
-        key.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    base = resolve_backbone(config.backbone) if config.backbone == "smollm2" else _resolve(folder, config.backbone)
-    key.update(f"{Path(base).resolve()}|{dtype}|{transformers.__version__}".encode())
-    return cache_dir() / f"merged-{key.hexdigest()[:20]}"
-
-
-def _save_to_cache(llm, target: Path) -> None:
-    """Write a merged LM into the cache atomically (a half-written entry is never visible); a failure to
-    write only costs the next load its speed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".merged-", dir=target.parent))
-    try:
-        _save_llm(llm, staging)
-        os.replace(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _save_llm(llm, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    llm.save_pretrained(folder, safe_serialization=True)
