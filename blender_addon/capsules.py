@@ -80,3 +80,19 @@ def body_capsules(rest_joints: np.ndarray):
         materials += [side] * len(faces)
         offset += len(verts)
     return np.concatenate(all_verts), all_faces, np.concatenate(bones), np.asarray(materials)
+
+
+def lowest_surface(joints: np.ndarray, frames: np.ndarray, scale: float, up: np.ndarray) -> float:
+    """Height along `up` of the lowest point of the capsule body on a posed skeleton.
+
+    joints: (24, 3) posed joint positions in any frame; frames: (24, 3, 3) each joint's global rotation
+    from the SMPL frame into that frame (it turns the end caps); scale: the body's size relative to the
+    neutral skeleton (scales the radii and caps); up: (3,) unit up direction of that frame.
+    """
+    j = skeleton.JOINT_INDEX
+    lowest = np.inf
+    for start_name, end_name, radius, bone in _SEGMENTS:
+        start = joints[j[start_name]]
+        end = joints[j[end_name]] if end_name else start + scale * frames[j[bone]] @ np.asarray(CAP_OFFSETS[start_name])
+        lowest = min(lowest, min(float(start @ up), float(end @ up)) - scale * radius)
+    return lowest

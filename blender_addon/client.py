@@ -9,12 +9,15 @@ import itertools
 import json
 import os
 import queue
+import re
 import subprocess
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
 STOPPED, LOADING, READY, ERROR = "STOPPED", "LOADING", "READY", "ERROR"
+STOPPED_MESSAGE = "the backend was stopped"
+_MISSING_MODULE = re.compile(r"No module named '?([\w.]+)'?")
 
 # on_done(result, error): result is the JSON-RPC result dict, or None with an error message.
 Callback = Callable[[dict | None, str | None], None]
@@ -88,6 +91,7 @@ class BackendClient:
         """Ask the backend to shut down, then kill it if it does not; pending requests fail."""
         process = self._process
         self._process = None
+        self._fail_pending(STOPPED_MESSAGE)  # before waiting: a late answer is dropped, not applied
         if process is not None and process.poll() is None:
             if self._sendq is not None:
                 self._sendq.put({"jsonrpc": "2.0", "id": next(self._ids), "method": "shutdown"})
@@ -97,7 +101,6 @@ class BackendClient:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self._fail_pending("the backend was stopped")
         self.state, self.message, self.progress = STOPPED, "", None
 
     # ----- requests --------------------------------------------------------------------------------
@@ -161,9 +164,8 @@ class BackendClient:
         code = process.wait()
         if process is self._process:  # died on its own, not through stop()
             stderr_reader.join(timeout=2.0)  # its last words may still be in the pipe
-            tail = " | ".join(self._stderr_tail) or "no error output"
             self.state, self.progress = ERROR, None
-            self.message = f"backend exited with code {code}: {tail}"
+            self.message = exit_message(code, list(self._stderr_tail), self.command[0])
             self._process = None
             self._fail_pending(self.message + " (it restarts on the next request)")
 
@@ -208,6 +210,19 @@ class BackendClient:
             self._pending.clear()
         for request in failed:
             self._outbox.put((request, None, reason))
+
+
+def exit_message(code: int, stderr_tail: list[str], python: str) -> str:
+    """One sentence for a backend that exited: what to fix when its Python lacks the project's packages,
+    else the exit code and the end of its error output."""
+    for line in reversed(stderr_tail):
+        match = _MISSING_MODULE.search(line)
+        if match:
+            return (f"backend exited with code {code}: the backend Python ({python}) lacks the UniPose packages "
+                    f"(no module '{match.group(1)}'); set Preferences > Add-ons > UniPose > Backend Python to the "
+                    "project's .venv/bin/python or its folder")
+    tail = " | ".join(stderr_tail[-3:]) or "no error output"
+    return f"backend exited with code {code}: {tail}"
 
 
 def default_environment() -> dict:

@@ -1,7 +1,10 @@
-"""The main job without the UI: in headless Blender, add an SMPL rig, pose it from a text prompt through
-the add-on's own rig code and backend client, then save the .blend and render a preview.
+"""The main job without the UI: in headless Blender, take an armature (a new SMPL rig, or one from the
+artist's .blend, mapped automatically), pose it from a text prompt (through the add-on's own backend
+client) or from a pose file, stand it on the floor, then save the .blend and render a preview.
 
-Run by `unipose blend` as `python -m blender_addon.headless PROMPT -o OUT.blend [--preview PNG] -- BACKEND...`.
+Run by `unipose blend` as
+`python -m blender_addon.headless (PROMPT | --pose P.json) -o OUT.blend [--rig IN.blend [--armature NAME]]
+[--preview PNG] -- BACKEND...`. Errors exit 1 with one `error: ...` line on stderr, before anything is written.
 """
 import argparse
 import json
@@ -45,7 +48,6 @@ def _look_at(ob, target: Vector) -> None:
 
 def setup_preview(context, rig_ob, resolution=(720, 720)):
     """Camera (three-quarter front view framing the posed body), light, ground and render settings."""
-    scene = context.scene
     context.view_layer.update()
     points = []
     for child in rig_ob.children:
@@ -54,6 +56,22 @@ def setup_preview(context, rig_ob, resolution=(720, 720)):
     low = Vector([min(p[i] for p in points) for i in range(3)])
     high = Vector([max(p[i] for p in points) for i in range(3)])
     centre, size = (low + high) / 2, max((high - low).length, 0.5)
+    return _place_camera(context, centre, size, low, resolution)
+
+
+def setup_preview_for_rig(context, rig_ob, resolution=(720, 720)):
+    """The preview set-up for any armature: framed on its meshes, else on its posed bones."""
+    if any(child.type == "MESH" for child in rig_ob.children):
+        return setup_preview(context, rig_ob, resolution)
+    context.view_layer.update()
+    points = [rig_ob.matrix_world @ p for b in rig_ob.pose.bones for p in (b.head, b.tail)]
+    low = Vector([min(p[i] for p in points) for i in range(3)])
+    high = Vector([max(p[i] for p in points) for i in range(3)])
+    return _place_camera(context, (low + high) / 2, max((high - low).length, 0.5), low, resolution)
+
+
+def _place_camera(context, centre, size, low, resolution):
+    scene = context.scene
     camera = bpy.data.objects.new("Preview Camera", bpy.data.cameras.new("Preview Camera"))
     scene.collection.objects.link(camera)
     camera.data.type, camera.data.ortho_scale = "ORTHO", size * 1.05
@@ -96,19 +114,49 @@ def render_preview(context, path: str) -> str:
     raise RuntimeError("could not render the preview")
 
 
-def blend_from_text(prompt: str, blend_path: str, preview_path: str | None, command: list[str],
-                    cwd: str | None = None, seed: int | None = None, timeout: float = 900.0) -> dict:
-    """The whole job. Returns a summary: pose, timing, output paths, render engine."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+def open_rig(rig_path: str, armature: str | None):
+    """The armature to pose from the artist's .blend, mapped (raises ValueError naming what is wrong)."""
+    if not os.path.isfile(rig_path):
+        raise ValueError(f"rig file not found: {rig_path}")
+    bpy.ops.wm.open_mainfile(filepath=os.path.abspath(rig_path))
+    armatures = [ob for ob in bpy.data.objects if ob.type == "ARMATURE"]
+    if armature is not None:
+        chosen = [ob for ob in armatures if ob.name == armature]
+        if not chosen:
+            raise ValueError(f"no armature '{armature}' in {rig_path}; armatures: "
+                             + (", ".join(ob.name for ob in armatures) or "none"))
+    elif len(armatures) != 1:
+        raise ValueError(f"{rig_path} has {len(armatures)} armatures"
+                         + (f" ({', '.join(ob.name for ob in armatures)}): choose one with --armature" if armatures
+                            else ""))
+    else:
+        chosen = armatures
+    return rig.SmplRig(chosen[0])  # raises rig.RigError (a ValueError) naming the missing bones
+
+
+def blend_pose(prompt: str | None, pose_json: dict | None, blend_path: str, preview_path: str | None,
+               command: list[str], cwd: str | None = None, seed: int | None = None, timeout: float = 900.0,
+               rig_path: str | None = None, armature: str | None = None) -> dict:
+    """The whole job. Returns a summary: pose, timing, output paths, render engine, armature, mapping."""
+    if rig_path:
+        target = open_rig(rig_path, armature)
+    else:
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        target = rig.SmplRig(rig.create_smpl_rig(bpy.context, name="SMPL"))
     context = bpy.context
-    rig_ob = rig.create_smpl_rig(context, name="SMPL")
-    result = request_pose(command, cwd, prompt, seed, timeout)
-    pose = posedata.pose_from_json((result.get("poses") or [None])[0])
-    rig.SmplRig(rig_ob).write_pose(pose)
-    jobs.write_text(f"text_to_pose: {prompt}", json.dumps(posedata.pose_to_json(pose)))
+    if pose_json is None:
+        result = request_pose(command, cwd, prompt, seed, timeout)
+        pose_json = (result.get("poses") or [None])[0]
+        title = f"text_to_pose: {prompt}"
+    else:
+        result, title = {}, "pose file"
+    pose = posedata.pose_from_json(pose_json)
+    target.write_pose(pose)
+    target.place_on_ground()
+    jobs.write_text(title, json.dumps(posedata.pose_to_json(pose)))
     summary = {"prompt": prompt, "blend": os.path.abspath(blend_path), "timing_ms": result.get("timing_ms"),
-               "pose": posedata.pose_to_json(pose)}
-    setup_preview(context, rig_ob)
+               "pose": posedata.pose_to_json(pose), "armature": target.ob.name, "convention": target.convention}
+    setup_preview_for_rig(context, target.ob)
     os.makedirs(os.path.dirname(os.path.abspath(blend_path)), exist_ok=True)
     bpy.ops.wm.save_as_mainfile(filepath=os.path.abspath(blend_path))
     if preview_path:
@@ -122,7 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--") if "--" in argv else len(argv)
     parser = argparse.ArgumentParser(prog="python -m blender_addon.headless")
-    parser.add_argument("prompt")
+    parser.add_argument("prompt", nargs="?")
+    parser.add_argument("--pose")
+    parser.add_argument("--rig")
+    parser.add_argument("--armature")
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--preview")
     parser.add_argument("--seed", type=int)
@@ -131,8 +182,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv[:split])
     status = 0
     try:
-        summary = blend_from_text(args.prompt, args.output, args.preview, argv[split + 1:], args.cwd, args.seed,
-                                  args.timeout)
+        pose_json = None
+        if args.pose:
+            with open(args.pose, encoding="utf-8") as handle:
+                pose_json = json.load(handle)
+        summary = blend_pose(args.prompt, pose_json, args.output, args.preview, argv[split + 1:], args.cwd,
+                             args.seed, args.timeout, args.rig, args.armature)
         print(json.dumps({key: summary[key] for key in summary if key != "pose"}))
     except (RuntimeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@ import textwrap
 import bpy
 
 from . import jobs, rig
+from .body import skeleton
 from .client import ERROR, LOADING, READY
 
 STATUS_ICONS = {"RUNNING": "SORTTIME", "DONE": "CHECKMARK", "ERROR": "ERROR", "CANCELLED": "X"}
@@ -56,11 +57,40 @@ class UNIPOSE_PT_rig(_UniPosePanel, bpy.types.Panel):
         settings = context.scene.unipose
         layout.prop(settings, "target")
         layout.operator("unipose.add_smpl_rig", icon="ARMATURE_DATA")
+        target = None
         try:
             target = jobs.target_rig(context)
-            layout.label(text=f"Posing {target.ob.name}", icon="CHECKMARK")
+            layout.label(text=f"Posing {target.ob.name} ({target.convention})", icon="CHECKMARK")
         except rig.RigError as error:
             _wrapped(layout, str(error), icon="INFO")
+        ob = settings.target or (context.active_object if context.active_object is not None
+                                 and context.active_object.type == "ARMATURE" else None)
+        if ob is None:
+            return
+        layout.prop(settings, "show_mapping", icon="TRIA_DOWN" if settings.show_mapping else "TRIA_RIGHT")
+        if not settings.show_mapping:
+            return
+        box = layout.box()
+        stored = rig.MAPPING_PROPERTY in ob
+        box.label(text="Stored on the armature" if stored else "Detected automatically",
+                  icon="PINNED" if stored else "UNPINNED")
+        if target is not None:
+            column = box.column(align=True)
+            for name, chain in zip(skeleton.POSE_JOINT_NAMES, target.info.chains):
+                row = column.row()
+                row.label(text=name)
+                row.label(text=", ".join(chain) or "-")
+        row = box.row(align=True)
+        row.prop(settings, "map_joint", text="")
+        row.prop_search(settings, "map_bone", ob.data, "bones", text="")
+        op = box.operator("unipose.set_mapping_bone", icon="BONE_DATA")
+        op.joint, op.bone = settings.map_joint, settings.map_bone
+        row = box.row(align=True)
+        row.operator("unipose.detect_mapping", icon="VIEWZOOM")
+        row.operator("unipose.clear_mapping", icon="X")
+        row = box.row(align=True)
+        row.operator("unipose.import_mapping", icon="IMPORT")
+        row.operator("unipose.export_mapping", icon="EXPORT")
 
 
 class UNIPOSE_PT_actions(_UniPosePanel, bpy.types.Panel):
@@ -101,6 +131,7 @@ class UNIPOSE_PT_options(_UniPosePanel, bpy.types.Panel):
         settings = context.scene.unipose
         self.layout.prop(settings, "keyframe")
         self.layout.prop(settings, "selected_only")
+        self.layout.prop(settings, "keep_location")
         self.layout.prop(settings, "blend", slider=True)
 
 

@@ -5,7 +5,7 @@ import json
 import bpy
 
 from . import posedata, preferences, rig
-from .client import BackendClient, default_environment
+from .client import STOPPED_MESSAGE, BackendClient, default_environment
 
 TEXT_NAME = "UniPose"
 TIMER_INTERVAL = 0.2  # seconds
@@ -35,7 +35,23 @@ def shutdown() -> None:
     global _client
     if _client is not None:
         _client.stop()
+        try:
+            _client.poll()  # the stopped requests' callbacks: their history entries stop RUNNING
+        except Exception:  # noqa: BLE001 (Blender quitting: no context left to record them in)
+            pass
         _client = None
+
+
+def cancel_orphans(context) -> int:
+    """Mark RUNNING history entries that no backend is working on any more as cancelled; returns how many."""
+    backend = _client
+    busy = set(backend.pending_labels()) if backend is not None else set()
+    count = 0
+    for item in context.window_manager.unipose.history:
+        if item.status == "RUNNING" and item.request not in busy:
+            item.status, item.text = "CANCELLED", "cancelled"
+            count += 1
+    return count
 
 
 def target_rig(context) -> rig.SmplRig:
@@ -81,7 +97,8 @@ def finish(uid: int, result: dict | None, error: str | None) -> None:
     if item is None:
         return
     if error is not None:
-        item.status, item.text = ("CANCELLED" if error == "cancelled" else "ERROR"), error
+        stopped = error in ("cancelled", STOPPED_MESSAGE)
+        item.status, item.text = ("CANCELLED" if stopped else "ERROR"), error
         return
     item.timing_ms = float(result.get("timing_ms") or 0.0)
     if item.task in POSE_TASKS:

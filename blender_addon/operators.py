@@ -2,9 +2,11 @@
 import os
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, IntProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
+from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from . import jobs, posedata, preferences, rig, smplmesh
+from . import jobs, posedata, preferences, rig, rignames, smplmesh
+from .body import skeleton
 from .client import BackendError
 
 
@@ -41,6 +43,15 @@ def _image(path: str, label: str) -> str:
     return absolute
 
 
+def _pose_target(context):
+    """The target rig of a pose request; refuses now, before the model runs, when 'Selected Bones Only' is
+    on and none of its mapped bones is selected. Raises rig.RigError."""
+    target = jobs.target_rig(context)
+    if context.scene.unipose.selected_only and not target.selected_joints().any():
+        raise rig.RigError("No bones selected: select bones in Pose Mode or turn off 'Selected Bones Only'")
+    return target
+
+
 class UNIPOSE_OT_backend_start(bpy.types.Operator):
     bl_idname = "unipose.backend_start"
     bl_label = "Start Backend"
@@ -73,6 +84,7 @@ class UNIPOSE_OT_cancel(bpy.types.Operator):
         backend = jobs.current_client()
         count = backend.cancel() if backend is not None else 0
         jobs.timer_tick()  # show the cancellation now
+        count += jobs.cancel_orphans(context)
         self.report({"INFO"}, f"Cancelled {count} request(s)")
         return {"FINISHED"}
 
@@ -109,7 +121,7 @@ class UNIPOSE_OT_pose_from_text(_RequestOperator, bpy.types.Operator):
         if not settings.prompt.strip():
             return _report_failure(self, ValueError("Type a prompt first, e.g. 'a person kneeling'"))
         try:
-            target = jobs.target_rig(context)
+            target = _pose_target(context)
         except rig.RigError as error:
             return _report_failure(self, error)
         return self.send(context, "text_to_pose", pose_params(settings, text=settings.prompt), settings.prompt,
@@ -140,7 +152,7 @@ class UNIPOSE_OT_edit_pose(_RequestOperator, bpy.types.Operator):
         if not settings.instruction.strip():
             return _report_failure(self, ValueError("Type an instruction first, e.g. 'raise your left arm'"))
         try:
-            target = jobs.target_rig(context)
+            target = _pose_target(context)
         except rig.RigError as error:
             return _report_failure(self, error)
         params = pose_params(settings, pose=posedata.pose_to_json(target.read_pose()),
@@ -192,7 +204,7 @@ class UNIPOSE_OT_pose_from_image(_RequestOperator, bpy.types.Operator):
     def execute(self, context):
         settings = context.scene.unipose
         try:
-            target = jobs.target_rig(context)
+            target = _pose_target(context)
             image = _image(settings.image_path, "Image")
         except (rig.RigError, ValueError) as error:
             return _report_failure(self, error)
@@ -229,6 +241,18 @@ class UNIPOSE_OT_compare_images(_RequestOperator, bpy.types.Operator):
                          f"{os.path.basename(image_a)} vs {os.path.basename(image_b)}")
 
 
+def apply_and_ground(context, item, variant: int) -> list[str]:
+    """Apply a result's pose (jobs.apply_item), then stand the body on the floor unless 'Keep Location'
+    is on (the root bone moves, keyed with the rotations). Raises rig.RigError or ValueError."""
+    changed = jobs.apply_item(context, item, variant)
+    settings = context.scene.unipose
+    if not settings.keep_location:
+        target = rig.SmplRig(bpy.data.objects[item.armature])
+        target.place_on_ground(keyframe=context.scene.frame_current if settings.keyframe else None)
+        changed.append(target.root_bone())
+    return changed
+
+
 class UNIPOSE_OT_apply_result(bpy.types.Operator):
     bl_idname = "unipose.apply_result"
     bl_label = "Apply Pose"
@@ -243,7 +267,7 @@ class UNIPOSE_OT_apply_result(bpy.types.Operator):
         if item is None or not item.poses_json:
             return _report_failure(self, ValueError("This history entry has no pose to apply"))
         try:
-            changed = jobs.apply_item(context, item, self.variant)
+            changed = apply_and_ground(context, item, self.variant)
         except (rig.RigError, ValueError) as error:
             return _report_failure(self, error)
         self.report({"INFO"}, f"Posed {len(changed)} bones of {item.armature}")
@@ -267,7 +291,7 @@ class UNIPOSE_OT_browse_variant(bpy.types.Operator):
             return _report_failure(self, ValueError("The selected result has no poses"))
         variant = (item.variant + self.step) % item.num_poses
         try:
-            jobs.apply_item(context, item, variant)
+            apply_and_ground(context, item, variant)
         except (rig.RigError, ValueError) as error:
             return _report_failure(self, error)
         return {"FINISHED"}
@@ -283,7 +307,125 @@ class UNIPOSE_OT_clear_history(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def _mapping_target(context):
+    """The armature whose bone mapping the panel edits (raises rig.RigError)."""
+    ob = context.scene.unipose.target
+    if ob is None and context.active_object is not None and context.active_object.type == "ARMATURE":
+        ob = context.active_object
+    if ob is None or ob.type != "ARMATURE":
+        raise rig.RigError("No armature: pick a target armature in the UniPose panel")
+    return ob
+
+
+def _editable_mapping(ob) -> rignames.RigMapping:
+    """The stored mapping, else the detected one, else an empty one to fill in by hand."""
+    try:
+        return rig.stored_mapping(ob) or rig.detect_mapping(ob)
+    except rig.RigError:
+        return rignames.RigMapping([() for _ in range(skeleton.NUM_POSE_JOINTS)], "manual")
+
+
+class UNIPOSE_OT_detect_mapping(bpy.types.Operator):
+    bl_idname = "unipose.detect_mapping"
+    bl_label = "Detect Mapping"
+    bl_description = "Map the armature's bones to the SMPL joints automatically and store it on the armature"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        try:
+            ob = _mapping_target(context)
+            mapping = rig.detect_mapping(ob)
+        except rig.RigError as error:
+            return _report_failure(self, error)
+        ob[rig.MAPPING_PROPERTY] = mapping.to_json()
+        self.report({"INFO"}, f"{ob.name}: {mapping.convention} mapping stored")
+        return {"FINISHED"}
+
+
+class UNIPOSE_OT_set_mapping_bone(bpy.types.Operator):
+    bl_idname = "unipose.set_mapping_bone"
+    bl_label = "Set Bone"
+    bl_description = "Map the chosen SMPL joint to the chosen bone (stored on the armature)"
+    bl_options = {"REGISTER", "UNDO"}
+
+    joint: EnumProperty(name="Joint", items=tuple((name, name, "") for name in skeleton.POSE_JOINT_NAMES))
+    bone: StringProperty(name="Bone", description="Bone name; empty: the joint has no bone")
+
+    def execute(self, context):
+        try:
+            ob = _mapping_target(context)
+        except rig.RigError as error:
+            return _report_failure(self, error)
+        if self.bone and self.bone not in ob.data.bones:
+            return _report_failure(self, ValueError(f"'{ob.name}' has no bone '{self.bone}'"))
+        mapping = _editable_mapping(ob)
+        mapping.chains[skeleton.JOINT_INDEX[self.joint]] = (self.bone,) if self.bone else ()
+        if not mapping.convention.endswith("(edited)"):
+            mapping.convention += " (edited)"
+        ob[rig.MAPPING_PROPERTY] = mapping.to_json()
+        return {"FINISHED"}
+
+
+class UNIPOSE_OT_clear_mapping(bpy.types.Operator):
+    bl_idname = "unipose.clear_mapping"
+    bl_label = "Automatic Mapping"
+    bl_description = "Forget the stored mapping: detect it automatically every time"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        try:
+            ob = _mapping_target(context)
+        except rig.RigError as error:
+            return _report_failure(self, error)
+        if rig.MAPPING_PROPERTY in ob:
+            del ob[rig.MAPPING_PROPERTY]
+        return {"FINISHED"}
+
+
+class UNIPOSE_OT_export_mapping(bpy.types.Operator, ExportHelper):
+    bl_idname = "unipose.export_mapping"
+    bl_label = "Export Mapping"
+    bl_description = "Save the armature's bone mapping as a JSON preset"
+    filename_ext = ".json"
+    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
+
+    def execute(self, context):
+        try:
+            mapping = rig.SmplRig(_mapping_target(context)).info
+        except rig.RigError as error:
+            return _report_failure(self, error)
+        with open(self.filepath, "w", encoding="utf-8") as handle:
+            handle.write(mapping.to_json() + "\n")
+        return {"FINISHED"}
+
+
+class UNIPOSE_OT_import_mapping(bpy.types.Operator, ImportHelper):
+    bl_idname = "unipose.import_mapping"
+    bl_label = "Import Mapping"
+    bl_description = "Load a JSON bone-mapping preset onto the armature"
+    bl_options = {"REGISTER", "UNDO"}
+    filename_ext = ".json"
+    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
+
+    def execute(self, context):
+        try:
+            ob = _mapping_target(context)
+            with open(self.filepath, encoding="utf-8") as handle:
+                mapping = rignames.RigMapping.from_json(handle.read())
+        except (rig.RigError, rignames.PresetError) as error:
+            return _report_failure(self, error)
+        except OSError as error:
+            return _report_failure(self, ValueError(f"cannot read {self.filepath}: {error.strerror}"))
+        problems = rignames.validate(mapping, [b.name for b in ob.data.bones])
+        if problems:
+            return _report_failure(self, ValueError(f"the preset does not fit '{ob.name}': {'; '.join(problems[:4])}"))
+        ob[rig.MAPPING_PROPERTY] = mapping.to_json()
+        return {"FINISHED"}
+
+
 CLASSES = (
+    UNIPOSE_OT_detect_mapping, UNIPOSE_OT_set_mapping_bone, UNIPOSE_OT_clear_mapping, UNIPOSE_OT_export_mapping,
+    UNIPOSE_OT_import_mapping,
     UNIPOSE_OT_backend_start, UNIPOSE_OT_backend_stop, UNIPOSE_OT_cancel, UNIPOSE_OT_add_smpl_rig,
     UNIPOSE_OT_pose_from_text, UNIPOSE_OT_describe_pose, UNIPOSE_OT_edit_pose, UNIPOSE_OT_compare_poses,
     UNIPOSE_OT_pose_from_image, UNIPOSE_OT_describe_image, UNIPOSE_OT_compare_images,

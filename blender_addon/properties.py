@@ -4,6 +4,8 @@ import bpy
 from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty,
                        PointerProperty, StringProperty)
 
+from .body import skeleton
+
 
 def _is_armature(_self, ob) -> bool:
     return ob.type == "ARMATURE"
@@ -29,6 +31,11 @@ class UniPoseSettings(bpy.types.PropertyGroup):
     image_path_b: StringProperty(name="Second Image", subtype="FILE_PATH")
     keyframe: BoolProperty(name="Insert Keyframes", description="Key the posed bones at the current frame")
     selected_only: BoolProperty(name="Selected Bones Only", description="Pose only the selected bones")
+    show_mapping: BoolProperty(name="Bone Mapping", description="Show which bone is which SMPL joint")
+    map_joint: EnumProperty(name="Joint", items=tuple((n, n, "") for n in skeleton.POSE_JOINT_NAMES))
+    map_bone: StringProperty(name="Bone", description="The bone to use for the joint")
+    keep_location: BoolProperty(name="Keep Location",
+                                description="Only turn bones; otherwise the root moves so the body rests on the floor")
     blend: FloatProperty(name="Blend", default=1.0, min=0.0, max=1.0, subtype="FACTOR",
                          description="0: keep the current pose, 1: the new pose")
 

@@ -33,7 +33,7 @@ def fresh_scene():
     bpy.context.window_manager.unipose.history.clear()
     settings = bpy.context.scene.unipose
     settings.target = None
-    settings.keyframe = settings.selected_only = False
+    settings.keyframe = settings.selected_only = settings.keep_location = False
     settings.blend, settings.num_variants, settings.seed = 1.0, 3, 0
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.python_path, prefs.device = OPTS.python, "cpu"
@@ -95,6 +95,15 @@ def expect_operator_error(call, fragment):
         assert fragment in str(error), f"{fragment!r} not in {error}"
         return str(error)
     raise AssertionError(f"no error containing {fragment!r}")
+
+
+def select_bone(ob, name, flag):
+    """Blender 5 moved bone selection to pose bones."""
+    pose_bone = ob.pose.bones[name]
+    if hasattr(pose_bone, "select"):
+        pose_bone.select = flag
+    else:
+        ob.data.bones[name].select = flag
 
 
 def world_fk(smpl_rig, axis_angle):
@@ -355,7 +364,7 @@ def check_options_keyframe_selected_blend():
     target[19] = (0.0, 1.0, 0.0)  # right elbow
     # selected bones only: only the left elbow moves
     for bone in ob.data.bones:
-        bone.select = bone.name == "left_elbow"
+        select_bone(ob, bone.name, bone.name == "left_elbow")
     settings.selected_only = True
     item = _fake_result_item(ob, target)
     bpy.ops.unipose.apply_result(uid=item.uid, variant=0)
@@ -373,7 +382,7 @@ def check_options_keyframe_selected_blend():
     # nothing selected with 'selected only' -> a clear error
     settings.selected_only = True
     for bone in ob.data.bones:
-        bone.select = False
+        select_bone(ob, bone.name, False)
     expect_operator_error(lambda: bpy.ops.unipose.apply_result(uid=item.uid, variant=0), "No bones selected")
 
 
@@ -473,6 +482,365 @@ def check_zzz_unregister_leaves_nothing():
     assert not hasattr(bpy.types, "UNIPOSE_PT_backend") and not hasattr(bpy.types.Scene, "unipose")
 
 
+# ----- any humanoid rig (issue 20) ---------------------------------------------------------------------
+
+CORPUS = ("sitting", "lunge", "waving_right_hand")
+
+
+def _example_pose(name):
+    from backend.body import example_poses
+    return np.array(example_poses.EXAMPLE_POSES[name])
+
+
+def _floor_poses():
+    """A seated (on the floor), a kneeling and a lying pose (axis-angle, SMPL frame)."""
+    seated, kneeling, lying = np.zeros((22, 3)), np.zeros((22, 3)), np.zeros((22, 3))
+    for side in (1, 2):  # hips, knees
+        seated[side] = (-np.pi / 2, 0.0, 0.0)
+        kneeling[side + 3] = (np.pi / 2, 0.0, 0.0)
+    lying[0] = (-np.pi / 2, 0.0, 0.0)  # on its back
+    lying[16], lying[17] = (0.0, 0.0, -1.2), (0.0, 0.0, 1.2)
+    return {"seated": seated, "kneeling": kneeling, "lying": lying}
+
+
+def convention_rig(convention, seed=1):
+    """An armature in a naming convention (tests/_rig_conventions.py): A-pose rest, random rolls; Y-up
+    conventions get centimetre bones under an object turned 90 degrees with scale 0.01, as FBX imports."""
+    import _rig_conventions as rc
+    from mathutils import Euler, Matrix
+    rig = addon_module("rig")
+    names, parents, heads, tails, rolls, yup, expected = rc.build(convention, np.random.default_rng(seed))
+    scale = 100.0 if yup else 1.0
+    ob = rig.build_armature(bpy.context, convention, names, heads * scale, tails * scale, parents, rolls)
+    if yup:
+        ob.matrix_world = Matrix.LocRotScale((1.0, 0.5, 1.0), Euler((1.5708, 0.0, 0.4)), (0.01, 0.01, 0.01))
+    else:
+        ob.matrix_world = Matrix.LocRotScale((-1.0, 0.0, 1.1), Euler((0.0, 0.0, -0.6)), (1.2, 1.2, 1.2))
+    for pose_bone in ob.pose.bones:
+        pose_bone.rotation_mode = "XYZ" if len(pose_bone.name) % 2 else "QUATERNION"
+    return ob, expected
+
+
+def metarig():
+    import addon_utils
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.object.armature_human_metarig_add()
+    ob = bpy.context.view_layer.objects.active
+    bpy.ops.object.mode_set(mode="OBJECT")
+    return ob
+
+
+def _direction_errors(smpl_rig, axis_angle):
+    """Degrees between each mapped one-bone joint's posed world direction and the SMPL bone's."""
+    rigmap = addon_module("rigmap")
+    points = smpl_rig.joint_world_positions()
+    world = np.array(smpl_rig.ob.matrix_world)[:3, :3]
+    frame = world / np.linalg.norm(world, axis=0) @ smpl_rig._carrier() @ smpl_rig.frame
+    wanted = rigmap.posed_directions(rotmats(axis_angle), frame)
+    errors = []
+    for j in range(22):
+        child = rigmap._main_child(j)
+        if child is not None and len(smpl_rig.chains[j]) == 1:
+            got = points[child] - points[j]
+            cos = got @ wanted[j] / np.linalg.norm(got)
+            errors.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    return np.array(errors)
+
+
+def _joint_errors_deg(a, b):
+    body = addon_module("body")
+    relative = np.swapaxes(rotmats(a), -1, -2) @ rotmats(b)
+    return np.degrees(np.linalg.norm(body.rotations.rotmat_to_axis_angle(relative), axis=-1))
+
+
+def check_mapped_rigs_every_convention():
+    """Every naming convention and Rigify's own meta-rig: all 22 joints mapped, corpus poses point the bones
+    like SMPL (< 2 deg) and read back (< 3 deg per joint)."""
+    import _rig_conventions as rc
+    fresh_scene()
+    rig = addon_module("rig")
+    report = {}
+    rigs = [(name, *convention_rig(name)) for name in sorted(rc.CONVENTIONS)] + [("rigify_metarig", metarig(), None)]
+    for name, ob, expected in rigs:
+        smpl_rig = rig.SmplRig(ob)
+        assert all(smpl_rig.chains[j] for j in range(22)) or name == "rigify_metarig", (name, smpl_rig.info.chains)
+        assert smpl_rig.convention not in ("names", "structure"), (name, smpl_rig.convention)
+        if expected is not None:
+            got = {addon_module("body").skeleton.JOINT_NAMES[j]: list(c) for j, c in enumerate(smpl_rig.info.chains)}
+            assert got == expected, name
+        worst_direction = worst_read = 0.0
+        for pose_name in CORPUS:
+            pose = _example_pose(pose_name)
+            smpl_rig.write_pose(pose)
+            worst_direction = max(worst_direction, _direction_errors(smpl_rig, pose).max())
+            worst_read = max(worst_read, _joint_errors_deg(smpl_rig.read_pose(), pose).max())
+        assert worst_direction < 2.0 and worst_read < 3.0, (name, worst_direction, worst_read)
+        report[name] = (smpl_rig.convention, round(worst_direction, 4), round(worst_read, 4))
+    with open(os.path.join(OPTS.workdir, "conventions.json"), "w") as handle:
+        json.dump(report, handle, indent=1)
+
+
+def check_generated_rigify_rig_posed_through_fk_controls():
+    """Rigify's generated rig: the FK controls are mapped and solved through its mechanism bones, so the
+    deform bones (what the mesh follows) point like the SMPL bones."""
+    fresh_scene()
+    rig, rigmap = addon_module("rig"), addon_module("rigmap")
+    meta = metarig()
+    bpy.context.view_layer.objects.active = meta
+    bpy.ops.pose.rigify_generate()
+    ob = next(o for o in bpy.data.objects if o.type == "ARMATURE" and o is not meta)
+    smpl_rig = rig.SmplRig(ob)
+    assert smpl_rig.convention == "Rigify (FK controls)", smpl_rig.convention
+    assert smpl_rig.info.chains[1] == ("thigh_fk.L",) and smpl_rig.info.chains[0] == ("torso",)
+    index = addon_module("body").skeleton.JOINT_INDEX
+    for pose_name in CORPUS:
+        pose = _example_pose(pose_name)
+        smpl_rig.write_pose(pose)
+        bpy.context.view_layer.update()
+        world = np.array(ob.matrix_world)[:3, :3]
+        frame = world / np.linalg.norm(world, axis=0) @ smpl_rig._carrier() @ smpl_rig.frame
+        wanted = rigmap.posed_directions(rotmats(pose), frame)
+        for bone, joint in (("DEF-thigh.L", "left_hip"), ("DEF-shin.R", "right_knee"),
+                            ("DEF-upper_arm.L", "left_shoulder"), ("DEF-forearm.R", "right_elbow")):
+            pose_bone = ob.pose.bones[bone]
+            got = np.array(ob.matrix_world @ pose_bone.tail - ob.matrix_world @ pose_bone.head)
+            cos = got @ wanted[index[joint]] / np.linalg.norm(got)
+            assert np.degrees(np.arccos(min(1.0, cos))) < 2.0, (pose_name, bone, np.degrees(np.arccos(cos)))
+        assert _joint_errors_deg(smpl_rig.read_pose(), pose).max() < 3.0
+    assert smpl_rig.root_bone() == "torso"  # the body's control, not the MCH bone above it
+    smpl_rig.write_pose(_floor_poses()["kneeling"])
+    smpl_rig.place_on_ground()
+    assert abs(smpl_rig.body_surface_height() - smpl_rig.body_surface_height(rest=True)) < 0.02
+
+
+def check_mapped_rig_undo_keyframes_and_floor():
+    """Through the operators on a Mixamo-style FBX rig: keyframes on the mapped bones (and the root's
+    location), the body on the floor, undo restores the previous pose and location."""
+    fresh_scene()
+    rig = addon_module("rig")
+    ob, _ = convention_rig("mixamo")
+    smpl_rig = rig.SmplRig(ob)
+    ground = smpl_rig.body_surface_height(rest=True)
+    settings = bpy.context.scene.unipose
+    settings.target, settings.keyframe = ob, True
+    bpy.context.scene.frame_set(4)
+    kneeling = _floor_poses()["kneeling"]
+    item = _fake_result_item(ob, kneeling)
+    bpy.ops.ed.undo_push(message="before")
+    before_pose, before_location = smpl_rig.read_pose(), ob.pose.bones["mixamorig:Hips"].location.copy()
+    name = ob.name
+    bpy.ops.unipose.apply_result("EXEC_DEFAULT", True, uid=item.uid, variant=0)
+    ob = bpy.data.objects[name]
+    assert_same_pose(rig.SmplRig(ob).read_pose(), kneeling)
+    smpl_rig = rig.SmplRig(ob)
+    assert abs(smpl_rig.body_surface_height() - ground) < 0.02 * 1.05, "kneeling body not on the floor"
+    keyed = {fc.data_path for fc in _fcurves(ob)}
+    for bone in ("mixamorig:LeftLeg", "mixamorig:Spine1", "mixamorig:RightForeArm"):
+        mode = "rotation_euler" if ob.pose.bones[bone].rotation_mode == "XYZ" else "rotation_quaternion"
+        assert f'pose.bones["{bone}"].{mode}' in keyed, (bone, keyed)
+    assert 'pose.bones["mixamorig:Hips"].location' in keyed
+    assert not any("HandIndex1" in path or "HeadTop_End" in path for path in keyed), "unmapped bones were keyed"
+    assert all(kp.co[0] == 4 for fc in _fcurves(ob) for kp in fc.keyframe_points)
+    settings.keyframe = False
+    bpy.ops.ed.undo()
+    ob = bpy.data.objects[name]
+    assert_same_pose(rig.SmplRig(ob).read_pose(), before_pose)
+    assert (ob.pose.bones["mixamorig:Hips"].location - before_location).length < 1e-6
+
+
+def check_floor_seated_kneeling_lying():
+    """Seated, kneeling and lying answers rest on the floor (< 2 cm): the SMPL rig's capsule mesh as Blender
+    deforms it, and a mapped UE5 rig; 'Keep Location' leaves the root where it is."""
+    fresh_scene()
+    rig = addon_module("rig")
+    smpl_ob = add_rig()
+    ue5, _ = convention_rig("ue5")
+    settings = bpy.context.scene.unipose
+    results = {}
+    for name, pose in _floor_poses().items():
+        for ob in (smpl_ob, ue5):
+            settings.target = ob
+            bpy.ops.unipose.apply_result(uid=_fake_result_item(ob, pose).uid, variant=0)
+            smpl_rig = rig.SmplRig(ob)
+            if ob is smpl_ob:
+                bpy.context.view_layer.update()
+                body = ob.children[0].evaluated_get(bpy.context.evaluated_depsgraph_get())
+                mesh = body.to_mesh()
+                lowest = min((body.matrix_world @ v.co).z for v in mesh.vertices)
+                body.to_mesh_clear()
+                ground = 0.0
+            else:
+                lowest, ground = smpl_rig.body_surface_height(), smpl_rig.body_surface_height(rest=True)
+            results[f"{name} {ob.name}"] = round((lowest - ground) * 100, 2)
+            assert abs(lowest - ground) < 0.02, (name, ob.name, lowest, ground)
+    root = ue5.pose.bones["root"]
+    where = root.location.copy()
+    settings.keep_location, settings.target = True, ue5
+    bpy.ops.unipose.apply_result(uid=_fake_result_item(ue5, _floor_poses()["lying"]).uid, variant=0)
+    assert (root.location - where).length < 1e-9
+    settings.keep_location = False
+    with open(os.path.join(OPTS.workdir, "floor.json"), "w") as handle:
+        json.dump(results, handle, indent=1)
+
+
+def check_mapping_edit_and_presets_saved_with_blend():
+    fresh_scene()
+    rig = addon_module("rig")
+    ob, _ = convention_rig("vrm")
+    bpy.context.scene.unipose.target = ob
+    bpy.ops.unipose.detect_mapping()
+    assert json.loads(ob[rig.MAPPING_PROPERTY])["convention"] == "VRM"
+    bpy.ops.unipose.set_mapping_bone(joint="head", bone="neck")  # a manual edit
+    assert rig.SmplRig(ob).info.chains[15] == ("neck",)
+    preset = os.path.join(OPTS.workdir, "vrm_mapping.json")
+    bpy.ops.unipose.export_mapping(filepath=preset)
+    path = os.path.join(OPTS.workdir, "mapped.blend")
+    bpy.ops.wm.save_as_mainfile(filepath=path, copy=True)
+    with bpy.data.libraries.load(path) as (_, loaded):
+        loaded.objects = [ob.name]
+    reloaded = loaded.objects[0]
+    assert json.loads(reloaded[rig.MAPPING_PROPERTY])["joints"]["head"] == ["neck"]
+    bpy.data.objects.remove(reloaded)
+    bpy.ops.unipose.clear_mapping()
+    assert rig.SmplRig(ob).info.chains[15] == ("head",)
+    bpy.ops.unipose.import_mapping(filepath=preset)
+    assert rig.SmplRig(ob).info.chains[15] == ("neck",)
+    with open(preset, "w") as handle:
+        handle.write('{"format": "unipose-rig-mapping", "joints": {"pelvis": "nope"}}')
+    expect_operator_error(lambda: bpy.ops.unipose.import_mapping(filepath=preset), "no bone 'nope'")
+    bpy.ops.unipose.set_mapping_bone(joint="left_knee", bone="")  # an unmapped joint: a clear message
+    expect_operator_error(bpy.ops.unipose.describe_pose, "missing left_knee")
+
+
+class _Layout:
+    """Stands in for a panel's layout headless: records labels, accepts every other call."""
+
+    def __init__(self, labels):
+        self.labels = labels
+
+    def label(self, text="", **_):
+        self.labels.append(text)
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: _Layout(self.labels)
+
+
+def check_rig_panel_shows_the_mapping():
+    fresh_scene()
+    ob, _ = convention_rig("daz")
+    settings = bpy.context.scene.unipose
+    settings.target, settings.show_mapping = ob, True
+    panel = type("Panel", (), {})()
+    labels = []
+    panel.layout = _Layout(labels)
+    bpy.types.UNIPOSE_PT_rig.draw(panel, bpy.context)
+    assert f"Posing {ob.name} (DAZ Genesis)" in labels, labels
+    assert "lThighBend" in labels and "chestUpper" in labels and "Detected automatically" in labels, labels
+    settings.show_mapping = False
+
+
+def check_non_humanoid_rigs_are_refused_and_left_alone():
+    fresh_scene()
+    rig = addon_module("rig")
+    names, parents, heads, tails = ["hips"], [-1], [(0, 0, 1.0)], [(0, -0.3, 1.0)]
+    for k in range(3):
+        names.append(f"spine{k}")
+        parents.append(k)
+        heads.append((0, -0.3 * (k + 1), 1.0))
+        tails.append((0, -0.3 * (k + 2), 1.0))
+    for end, base in (("hind", 0), ("front", 3)):
+        for side, x in (("L", 0.2), ("R", -0.2)):
+            for k, part in enumerate(("thigh", "shin", "foot", "toe")):
+                names.append(f"{end}_{part}.{side}")
+                parents.append(base if k == 0 else len(names) - 2)
+                y = heads[base][1]
+                heads.append((x, y, 1.0 - 0.3 * k))
+                tails.append((x, y - 0.01, 0.7 - 0.3 * k))
+    quadruped = rig.build_armature(bpy.context, "Quadruped", names, heads, tails, parents)
+    chain = rig.build_armature(bpy.context, "Chain", [f"Bone.{k}" for k in range(4)],
+                               [(0, 0, k * 0.3) for k in range(4)], [(0, 0, k * 0.3 + 0.3) for k in range(4)],
+                               [-1, 0, 1, 2])
+    settings = bpy.context.scene.unipose
+    settings.prompt = "standing"
+    for ob in (quadruped, chain):
+        settings.target = ob
+        before = [pb.matrix_basis.copy() for pb in ob.pose.bones]
+        message = expect_operator_error(bpy.ops.unipose.pose_from_text, "missing bones:")
+        assert "pelvis" in message and "Bone Mapping" in message, message
+        expect_operator_error(lambda: bpy.ops.unipose.apply_result(uid=_fake_result_item(ob, np.zeros((22, 3))).uid,
+                                                                   variant=0), "missing bones:")
+        assert all(pb.matrix_basis == m for pb, m in zip(ob.pose.bones, before))
+    assert not [item for item in bpy.context.window_manager.unipose.history if item.status == "RUNNING"]
+
+
+def check_selected_only_with_nothing_selected_refuses_before_the_model():
+    fresh_scene()
+    ob = add_rig()
+    settings = bpy.context.scene.unipose
+    settings.selected_only, settings.prompt = True, "standing"
+    for bone in ob.data.bones:
+        select_bone(ob, bone.name, False)
+    expect_operator_error(bpy.ops.unipose.pose_from_text, "No bones selected")
+    assert len(bpy.context.window_manager.unipose.history) == 0
+    settings.selected_only = False
+
+
+def check_stop_backend_while_running_leaves_no_running_entry():
+    if not OPTS.fake:
+        return
+    jobs = fresh_scene()
+    add_rig()
+    bpy.context.scene.unipose.prompt = "SLOW"
+    bpy.ops.unipose.pose_from_text()
+    bpy.ops.unipose.backend_stop()
+    item = last_item()
+    assert item.status == "CANCELLED", (item.status, item.text)
+    assert jobs.current_client() is None
+
+
+def check_wrong_backend_python_is_one_sentence():
+    fresh_scene()
+    fake = os.path.join(OPTS.workdir, "python-without-packages")
+    with open(fake, "w") as handle:
+        handle.write("#!/bin/sh\necho 'Traceback (most recent call last):' >&2\n"
+                     "echo '  File \"x.py\", line 1, in <module>' >&2\n"
+                     "echo \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n")
+    os.chmod(fake, 0o755)
+    bpy.context.preferences.addons[ADDON].preferences.python_path = fake
+    add_rig()
+    bpy.context.scene.unipose.prompt = "standing"
+    bpy.ops.unipose.pose_from_text()
+    item = wait_item(last_item().uid)
+    assert item.status == "ERROR" and "lacks the UniPose packages (no module 'torch')" in item.text, item.text
+    assert "Traceback" not in item.text and "\n" not in item.text
+    addon_module("jobs").shutdown()
+
+
+def check_moved_checkout_is_reported_and_backend_folder_fixes_it():
+    fresh_scene()
+    preferences = addon_module("preferences")
+    prefs = bpy.context.preferences.addons[ADDON].preferences
+    saved = preferences.recorded_root
+    preferences.recorded_root = lambda: "/no/longer/here/unipose"
+    try:
+        prefs.python_path, prefs.backend_dir = "", ""
+        try:
+            preferences.backend_command(prefs)
+            raise AssertionError("a moved checkout was not reported")
+        except ValueError as error:
+            assert "(/no/longer/here/unipose) is gone (moved?)" in str(error) and "Backend Folder" in str(error)
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        prefs.backend_dir = repo
+        command, cwd = preferences.backend_command(prefs)
+        assert command[0] == os.path.join(repo, ".venv", "bin", "python") and cwd == repo
+        prefs.backend_dir, prefs.python_path = "", repo  # a folder as the backend Python works too
+        command, cwd = preferences.backend_command(prefs)
+        assert command[0] == os.path.join(repo, ".venv", "bin", "python") and cwd == repo
+    finally:
+        preferences.recorded_root = saved
+        prefs.backend_dir = ""
+
+
 CHECKS = sorted(name for name in dir(sys.modules[__name__]) if name.startswith("check_"))
 
 
@@ -489,6 +857,7 @@ def main():
     OPTS.workdir = os.path.dirname(os.path.abspath(OPTS.results))
     import bpy as bpy_module
     bpy = bpy_module
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # backend.body for poses
     results = {}
     bpy.ops.extensions.package_install_files(filepath=OPTS.zip, repo="user_default", enable_on_install=True)
     for name in OPTS.only.split(",") if OPTS.only else CHECKS:
