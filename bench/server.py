@@ -1,6 +1,12 @@
 """Benchmark the backend server on CPU: cold start (spawn -> `ready`) and p50/p95 latency per method.
 
     .venv/bin/python bench/server.py [--checkpoint DIR] [--repeats 20] [--starts 2] [--threads N] [--json OUT]
+    .venv/bin/python bench/server.py --startup-vs REV [--starts 5]
+
+--startup-vs REV compares start-up only, side by side with the code at git revision REV (checked out into a
+temporary worktree, same Python environment and checkpoint): server spawn -> `ready` and one `unipose
+text2pose` call from start to exit, runs alternating between the two trees after one warm-up each (which also
+fills each tree's caches), medians.
 
 Uses the default checkpoint (checkpoints/default or $UNIPOSE_CHECKPOINT); when it does not exist, says
 so and measures a random tiny checkpoint instead, labelled as such in the table. Latency is the
@@ -9,6 +15,7 @@ client's round trip over the pipes; `server ms` is the `timing_ms` the server re
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,13 +33,13 @@ from backend.paths import default_checkpoint  # noqa: E402
 class Client:
     """A `unipose serve` process driven over its pipes."""
 
-    def __init__(self, checkpoint: str, threads: int | None):
+    def __init__(self, checkpoint: str, threads: int | None, tree: Path = REPO):
         command = [sys.executable, "-m", "backend", "serve", "--checkpoint", checkpoint, "--device", "cpu"]
         if threads:
             command += ["--threads", str(threads)]
         start = time.perf_counter()
-        self.proc = subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)})
+        self.proc = subprocess.Popen(command, cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(tree)})
         self.ready = self._until(lambda m: m.get("method") == "ready")["params"]
         self.cold_start_s = time.perf_counter() - start
         if not self.ready["loaded"]:
@@ -82,6 +89,47 @@ def inputs(folder: Path) -> dict[str, dict]:
             "status": {}}
 
 
+def cli_seconds(tree: Path, checkpoint: str) -> float:
+    """Wall seconds of one `unipose text2pose` process of `tree`, from start to exit."""
+    command = [sys.executable, "-m", "backend", "text2pose", "raise both arms", "--checkpoint", checkpoint]
+    start = time.perf_counter()
+    subprocess.run(command, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def startup_versus(revision: str, checkpoint: str, runs: int) -> int:
+    """Start-up of this tree and of `revision`, alternating; prints a table and a last line of figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "other"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(other), revision], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            trees = {"this tree": REPO, revision: other}
+            times: dict[str, dict[str, list[float]]] = {name: {"ready": [], "cli": []} for name in trees}
+            for run in range(runs + 1):  # run 0 warms caches and the page cache for both trees
+                for name, tree in trees.items():
+                    client = Client(checkpoint, None, tree)
+                    ready = client.cold_start_s
+                    client.close()
+                    cli = cli_seconds(tree, checkpoint)
+                    if run:
+                        times[name]["ready"].append(ready)
+                        times[name]["cli"].append(cli)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(other)], check=False)
+            shutil.rmtree(other, ignore_errors=True)
+    median = {name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
+    print(f"\nStart-up, {runs} alternating runs each, medians ({os.cpu_count()} cores)\n")
+    print("| code | server spawn -> ready (s) | `unipose text2pose` start to exit (s) |\n| --- | --- | --- |")
+    for name, row in median.items():
+        print(f"| {name} | {row['ready']:.2f} | {row['cli']:.2f} |")
+    this, then = median["this tree"], median[revision]
+    print(f"ready_s={this['ready']:.2f} ready_then_s={then['ready']:.2f} cli_s={this['cli']:.2f} "
+          f"cli_then_s={then['cli']:.2f} ready_ratio={this['ready'] / then['ready']:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="checkpoint folder (default: the shipped one)")
@@ -89,7 +137,10 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=2, help="cold starts to time")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads in the server")
     parser.add_argument("--json", metavar="OUT", help="also write the numbers as JSON")
+    parser.add_argument("--startup-vs", metavar="REV", help="compare start-up only, with git revision REV")
     args = parser.parse_args()
+    if args.startup_vs:
+        return startup_versus(args.startup_vs, args.checkpoint or str(default_checkpoint()), max(args.starts, 1))
 
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint, label = args.checkpoint, None

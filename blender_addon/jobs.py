@@ -6,10 +6,10 @@ import bpy
 
 from . import posedata, preferences, rig
 from .client import STOPPED_MESSAGE, BackendClient, default_environment
+from .tasks import POSE_TASKS
 
 TEXT_NAME = "UniPose"
 TIMER_INTERVAL = 0.2  # seconds
-POSE_TASKS = ("text_to_pose", "edit_pose", "image_to_pose")
 
 _client: BackendClient | None = None
 

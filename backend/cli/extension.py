@@ -1,7 +1,8 @@
 """`unipose build-extension [-o dist/]`: the installable Blender extension zip, `dist/unipose-<version>.zip`.
 
 The zip holds blender_manifest.toml, the add-on (blender_addon/*.py) at its root, a vendored copy of the
-pure-numpy body modules under `vendor/body/` (so the add-on needs nothing from the project's Python), and
+pure-numpy body modules under `vendor/body/` and of the task registry as `vendor/tasks.py` (so the add-on needs
+nothing from the project's Python), and
 `project.json` naming this checkout, from which the add-on finds the backend's .venv interpreter.
 """
 import ast
@@ -16,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ADDON_DIR = REPO_ROOT / "blender_addon"
 MANIFEST = REPO_ROOT / "blender_manifest.toml"
 BODY_DIR = REPO_ROOT / "backend" / "body"
+TASKS_MODULE = REPO_ROOT / "backend" / "tasks.py"
 VENDORED_BODY_MODULES = ("skeleton", "rotations", "kinematics")
 ALLOWED_VENDOR_IMPORTS = {"numpy", "math", "__future__", "dataclasses", "typing"}
 
@@ -31,7 +33,7 @@ def vendor_source(source: str, module_name: str) -> str:
             [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
         for name in names:
             if name.split(".")[0] not in ALLOWED_VENDOR_IMPORTS:
-                raise CommandError(f"backend/body/{module_name}.py imports {name}: the Blender add-on can only "
+                raise CommandError(f"{module_name}.py imports {name}: the Blender add-on can only "
                                    "vendor modules that import numpy and each other")
     lines = source.splitlines(keepends=True)
     for node in tree.body:
@@ -64,6 +66,7 @@ def build_extension(output_dir: Path) -> Path:
         for name in VENDORED_BODY_MODULES:
             source = (BODY_DIR / f"{name}.py").read_text(encoding="utf-8")
             archive.writestr(f"vendor/body/{name}.py", vendor_source(source, name))
+        archive.writestr("vendor/tasks.py", vendor_source(TASKS_MODULE.read_text(encoding="utf-8"), "tasks"))
         archive.writestr("project.json", json.dumps({"project_root": str(REPO_ROOT)}, indent=2) + "\n")
     return path
 
