@@ -104,7 +104,11 @@ class UNIPOSE_PT_actions(_UniPosePanel, bpy.types.Panel):
         row = box.row(align=True)
         row.prop(settings, "num_variants")
         row.prop(settings, "seed")
-        box.prop(settings, "prompt_strength")
+        row = box.row(align=True)
+        row.prop(settings, "set_guidance", text="")
+        value = row.row(align=True)
+        value.enabled = settings.set_guidance
+        value.prop(settings, "guidance")
         box.operator("unipose.pose_from_text", icon="OUTLINER_OB_ARMATURE")
         box = layout.box()
         box.operator("unipose.describe_pose", icon="TEXT")

@@ -29,10 +29,10 @@ class _RequestOperator:
 
 
 def pose_params(settings, **params) -> dict:
-    """A pose request's parameters plus the panel's variants and prompt strength (0 = the model's default)."""
+    """A pose request's parameters plus the panel's variants and, when set, its guidance (else the model's default)."""
     params["num_samples"] = settings.num_variants
-    if settings.prompt_strength > 0:
-        params["guidance"] = round(settings.prompt_strength, 3)
+    if settings.set_guidance:
+        params["guidance"] = round(settings.guidance, 3)
     return params
 
 

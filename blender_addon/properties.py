@@ -18,9 +18,11 @@ class UniPoseSettings(bpy.types.PropertyGroup):
     num_variants: IntProperty(name="Variants", default=3, min=1, max=8,
                               description="How many poses to generate and browse")
     seed: IntProperty(name="Seed", default=0, min=0, description="0: a new random seed every request")
-    prompt_strength: FloatProperty(name="Prompt Strength", default=0.0, min=0.0, max=8.0, step=25,
-                                   description="How closely generated poses follow the prompt, instruction or image: "
-                                               "1 plain, higher stronger but less natural; 0: the model's default")
+    set_guidance: BoolProperty(name="Set Guidance", description="Choose how closely poses follow the prompt, "
+                                                                "instead of the model's default")
+    guidance: FloatProperty(name="Guidance", default=1.0, min=0.0, max=8.0, step=25,
+                            description="How closely generated poses follow the prompt, instruction or image: "
+                                        "1 plain decoding, higher stronger but less natural, 0 the model's average pose")
     instruction: StringProperty(name="Instruction", description="How to change the pose, e.g. 'raise the left arm'")
     compare_mode: EnumProperty(name="Compare With", items=(
         ("ARMATURE", "Armature", "Another armature's current pose"),

@@ -259,14 +259,16 @@ def check_pose_from_text_applies_variants_and_undo():
     assert len(bpy.context.window_manager.unipose.history) == 1, "undo must not lose the history"
 
 
-def check_prompt_strength_reaches_pose_requests_only_when_set():
+def check_guidance_reaches_pose_requests_only_when_set():
     settings = bpy.context.scene.unipose
     pose_params = addon_module("operators").pose_params
-    settings.num_variants, settings.prompt_strength = 2, 0.0
+    settings.num_variants, settings.set_guidance, settings.guidance = 2, False, 2.5
     assert pose_params(settings, text="kneel") == {"text": "kneel", "num_samples": 2}
-    settings.prompt_strength = 2.5
+    settings.set_guidance = True
     assert pose_params(settings, text="kneel") == {"text": "kneel", "num_samples": 2, "guidance": 2.5}
-    settings.prompt_strength = 0.0
+    settings.guidance = 0.0  # the same meaning as everywhere: the model's average pose, not its default
+    assert pose_params(settings, text="kneel")["guidance"] == 0.0
+    settings.set_guidance, settings.guidance = False, 1.0
 
 
 def check_describe_pose_writes_text_block():
