@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "bvh"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpus")
-    config = BuildConfig(base_poses=60, keypose_variants=2, version="vtest")
+    config = BuildConfig(base_poses=60, keypose_variants=2, combination_variants=1, version="vtest")
     manifest = build_corpus(FIXTURES, out, config, progress=False, with_text=False)
     return out / "vtest", manifest
 
@@ -28,14 +28,18 @@ def test_build_writes_a_consistent_versioned_folder(built):
     data = np.load(folder / "poses.npz")
     n = len(data["ids"])
     assert data["rotations"].shape == (n, 22, 3) and data["rotations"].dtype == np.float32
-    for key in ("clip_ids", "split", "source", "augmented", "category"):
+    for key in ("clip_ids", "split", "source", "augmented", "category", "states"):
         assert len(data[key]) == n
     assert len(set(data["ids"].tolist())) == n
     assert manifest["counts"]["poses"] == n
     assert {s["rigmap"] for s in manifest["sources"]} == {"cmu_daz", "cmu_raw", "character_creator"}
     # augmented flags follow the source; key poses live in train only
     assert np.all(data["augmented"] == (data["source"] != "mocap"))
-    assert set(data["split"][np.char.startswith(data["source"], "keypose")]) == {"train"}
+    # key poses live in train; body + arm-set combinations are split like clips (with their mirror images)
+    key = np.char.startswith(data["source"], "keypose")
+    combo = key & (np.char.find(data["source"], "+") >= 0)
+    assert set(data["split"][key & ~combo]) == {"train"} and set(data["split"][combo]) == {"train", "val", "test"}
+    assert data["states"].shape == (n, len(data["state_names"])) and (folder / "short_texts.jsonl").exists()
     # split files list exactly the poses of each split; a clip never spans two splits
     for split in ("train", "val", "test"):
         listed = (folder / "splits" / f"{split}.txt").read_text().split()

@@ -19,11 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="corpus root; the build goes to OUT/VERSION (default: data/corpus)")
     build.add_argument("--amass", type=Path, default=None,
                        help="also take poses from an AMASS folder of .npz motions (use --bvh none for AMASS only)")
-    build.add_argument("--version", default=None, help="version folder name (default: v1)")
+    build.add_argument("--version", default=None, help="version folder name (default: v2; v1 was built before "
+                       "the body states and short texts)")
     build.add_argument("--base-poses", type=int, default=None, help="mocap poses kept by farthest-point sampling")
     build.add_argument("--no-text", action="store_true", help="skip captions and pair instructions")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.add_argument("--state-sheets", type=Path, default=None, metavar="DIR",
+                       help="also write a contact sheet of 24 random poses per body state into DIR (for checking by eye)")
     build.set_defaults(func=_build)
 
     convert = sub.add_parser("bvh2poses", help="one BVH file -> npz with rotations (N, 22, 3) axis-angle and fps")
@@ -51,6 +54,10 @@ def _build(args: argparse.Namespace) -> int:
                                 amass_dir=args.amass)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
+    if args.state_sheets:
+        from training.data.build import write_state_sheets_of
+
+        write_state_sheets_of(args.out / config.version, args.state_sheets, config.seed)
     counts = manifest["counts"]
     print(f"{args.out / config.version}: {counts['poses']} poses "
           f"({', '.join(f'{k} {v}' for k, v in counts['per_split'].items())}), "

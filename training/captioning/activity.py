@@ -1,9 +1,13 @@
 """Weak activity text from CMU clip descriptions ("basketball - dribble, shoot" -> a sentence).
 
 The CMU index describes whole clips, not single poses, so this text is only a hint of the activity
-(ChatPose-style speculative prompts), never a statement about one pose's limbs.
+(ChatPose-style speculative prompts), never a statement about one pose's limbs. `activity_fits` drops it
+where the pose contradicts it (a "walk" clip's frame lying on the floor, a "sit" clip's frame standing up);
+the corpus then pairs what is left with the pose's own short text.
 """
 import re
+
+import numpy as np
 
 # verbs seen in the CMU index; anything else is treated as a noun ("swordplay", "boxing")
 _VERBS = set("""walk run jog jump hop skip climb hang swing sit dangle go drop stand turn punch strike kick
@@ -87,3 +91,39 @@ def activity_sentence(description: str) -> str | None:
     if topic:
         return f"{sentence} ({topic})"
     return sentence
+
+
+# Clip words and the pose categories (training.data.categories) a frame of such a clip may show.
+_UPRIGHT = {"standing", "bending", "lunging", "crouching", "squatting", "other"}
+_ANYTHING = re.compile(r"\b(?:lie|lying|lay|floor|ground|roll|crawl|break ?danc\w*|cartwheel|flip|handstand|fall\w*|"
+                       r"acrobat\w*|gymnast\w*|yoga|exercise|stretch\w*|get ?up|getting up|pick\w* up|climb\w*|swim\w*|"
+                       r"playground|mime|imitat\w*|human subject)\b", re.I)
+_ARMS_OUT = re.compile(r"\b(?:airplane|aeroplane|plane|fly\w*|bird|balanc\w*|arms? out|spread\w*|t-?pose)\b", re.I)
+_NEEDS = (  # (words, categories the pose must be in), first match decides
+    (re.compile(r"\b(?:sit\w*|chair|stool|bench|seated)\b", re.I), {"sitting", "other"}),
+    (re.compile(r"\bkneel\w*\b", re.I), {"kneeling", "other"}),
+    (re.compile(r"\bsquat\w*\b", re.I), {"squatting", "crouching", "other"}),
+    (re.compile(r"\b(?:walk\w*|run\w*|jog\w*|march\w*|strid\w*|danc\w*|salsa|waltz|step\w*|stand\w*|box\w*|"
+                r"punch\w*|kick\w*|golf|basketball|soccer|football|baseball|tennis|throw\w*|catch\w*|conduct\w*|"
+                r"wav\w*|sweep\w*|mop\w*|wash\w*|drink\w*|point\w*|clap\w*|salut\w*|martial|swordplay|"
+                r"jump\w*|hop\w*|skip\w*|turn\w*|spin\w*)\b", re.I), _UPRIGHT),
+)
+
+
+def activity_fits(description: str, states: np.ndarray) -> bool:
+    """Whether a clip's activity text may describe this frame: False where the pose (a `states.STATES` bool
+    row) contradicts it. Unknown words and poses without a whole-body state never contradict."""
+    from training.captioning.states import BODY_STATES, STATE_INDEX
+    from training.data.categories import STATE_CATEGORY
+
+    # a T-pose is the calibration frame at the start of many takes, not part of the activity
+    if states[STATE_INDEX["t_arms"]] and states[STATE_INDEX["standing"]] and not _ARMS_OUT.search(description):
+        return False
+    if _ANYTHING.search(description):
+        return True
+    held = [s for s in BODY_STATES if states[STATE_INDEX[s]]]
+    category = STATE_CATEGORY.get(held[0], "other") if held else "other"
+    for words, allowed in _NEEDS:
+        if words.search(description):
+            return category in allowed
+    return True

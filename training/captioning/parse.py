@@ -256,7 +256,7 @@ _COMMAND_SUPERS = [
     (r"kneel on your left knee|go down on your left knee", "kneeling_left", "to:yes"),
     (r"kneel on your right knee|go down on your right knee", "kneeling_right", "to:yes"),
     (r"kneel down|get down on your knees", "kneeling", "to:yes"),
-    (r"get down on all fours|go onto your hands and knees", "all_fours", "to:yes"),
+    (r"get down on all fours|go onto your hands_and_knees", "all_fours", "to:yes"),
     (r"lie (?:down )?on your back", "lying_back", "to:yes"),
     (r"lie face down|lie down on your stomach", "lying_front", "to:yes"),
     (r"lie on your left side", "lying_left_side", "to:yes"),
@@ -287,7 +287,8 @@ def _slot(text: str | None):
 def parse_instruction(text: str) -> list[Fact]:
     """Paircode facts `(posecode name, change)` claimed by an instruction. Raises ParseError."""
     facts: list[Fact] = []
-    for chunk in re.split(r"[.;,]|\band\b|\bthen\b", text.lower()):
+    text = text.lower().replace("hands and knees", "hands_and_knees")  # one phrase, not two clauses
+    for chunk in re.split(r"[.;,]|\band\b|\bthen\b", text):
         chunk = chunk.strip()
         while _OPENER_RE.match(chunk):
             chunk = _OPENER_RE.sub("", chunk, count=1).strip()
@@ -321,3 +322,94 @@ def parse_instruction(text: str) -> list[Fact]:
                     raise ParseError(f"'{chunk}' names a reversed posecode")
                 facts.append((name, change))
     return facts
+
+
+# ---- short texts (the prompts people type) -------------------------------------------------------------
+# (regex, claims); "{side}" rows are expanded for left and right; tried in this order, specific first.
+_SHORT = [
+    (r"(?:stand in )?an? t-pose", ("standing", "t_arms")),
+    (r"(?:stand in )?an? a-pose", ("standing", "a_arms")),
+    (r"(?:do(?:ing)? )?a handstand|handstand|stand(?:ing)? on (?:your|the) hands", ("handstand",)),
+    (r"(?:do |in )?a downward dog(?: pose)?|in downward dog|down(?:ward)? dog|make an inverted v with your body",
+     ("downward_dog",)),
+    (r"(?:turn|go) upside down|upside down|inverted", ("upside_down",)),
+    (r"l(?:ie|ying) on (?:your|the) {side} side|{side} side lying", ("lying_side_{side}",)),
+    (r"l(?:ie|ying) on (?:your|the|one) side|side lying", ("lying_side",)),
+    (r"l(?:ie|ying) on (?:your |the )?back|l(?:ie|ying) face up", ("lying_back",)),
+    (r"l(?:ie|ying) on (?:your|the) stomach|l(?:ie|ying) face down|prone", ("lying_front",)),
+    (r"l(?:ie|ying) down", ("lying",)),
+    (r"(?:hold |in )?a plank|plank|(?:get into |in )?a push-up position|push-up position", ("plank",)),
+    (r"(?:get |go )?on all fours|all fours|(?:go )?on (?:your )?hands and knees|hands and knees", ("all_fours",)),
+    (r"kneel(?:ing)? on (?:your|the) {side} knee|(?:go )?down on (?:your|the) {side} knee|{side} knee kneel",
+     ("kneeling_{side}",)),
+    (r"kneel(?:ing)? on one knee|(?:go )?down on one knee|one knee kneel", ("kneeling_one_knee",)),
+    (r"kneel(?:ing)? on both knees|get down on your knees|on both knees", ("kneeling_both",)),
+    (r"kneel(?:ing)?(?: down)?", ("kneeling",)),
+    (r"sit(?:ting)? cross-legged|sit(?:ting)? with (?:your legs crossed|crossed legs)|cross-legged",
+     ("sitting_cross_legged",)),
+    (r"sit(?:ting)?(?: down)? on a chair|seated on a chair|chair sit", ("sitting_chair",)),
+    (r"sit(?:ting)?(?: down)? on the (?:floor|ground)|floor sit", ("sitting_on_floor",)),
+    (r"(?:get into |in )?a deep squat|deep squat|squat(?:ting)?(?: down)?", ("squatting",)),
+    (r"lung(?:e|ing) with (?:your|the) {side} leg forward|step into a lunge on your {side} leg"
+     r"|in a lunge, {side} leg forward|{side} leg lunge", ("lunging_{side}",)),
+    (r"(?:do |in )?a lunge|lung(?:e|ing)", ("lunging",)),
+    (r"jump(?:ing)? with (?:your|the) knees tucked|(?:do |in )?a tuck jump|tuck jump", ("jumping",)),
+    (r"bend(?:ing)? (?:forward|over)|bent over|forward bend|lean far forward", ("bending_forward",)),
+    (r"bend your knees and crouch|crouch(?:ing)?(?: down)?", ("crouching",)),
+    (r"lean(?:ing)? back(?:ward)?", ("leaning_back",)),
+    (r"stand(?:ing)? on (?:your|the) {side} leg|balanc(?:e|ing) on (?:your|the) {side} foot|{side} leg stand",
+     ("standing_{side}_leg",)),
+    (r"stand(?:ing)? on one leg|balanc(?:e|ing) on one foot|one leg stand|one-legged stance", ("standing_one_leg",)),
+    (r"sit(?:ting)?(?: down)?|seated", ("sitting",)),
+    # arms
+    (r"raise both arms|put your hands up|lift both arms overhead|with both arms raised|with the arms up"
+     r"|with both hands above the head|arms up|both arms raised|hands up", ("arms_up",)),
+    (r"raise your {side} arm|lift your {side} hand above your head|with the {side} arm raised"
+     r"|with the {side} hand above the head|{side} arm up", ("{side}_arm_up",)),
+    (r"raise one arm|with one arm raised|one arm up", ("one_arm_up",)),
+    (r"stretch your arms out to the sides|spread your arms wide|with the arms out to the sides"
+     r"|with the arms spread wide|arms out to the sides|t arms", ("t_arms",)),
+    (r"hold your arms down and out at an angle|with the arms angled down and out|a arms", ("a_arms",)),
+    (r"stretch both arms forward|hold your arms out in front|with both arms stretched forward"
+     r"|with the arms out in front|arms forward", ("arms_forward",)),
+    (r"cross your arms|fold your arms|with the arms crossed|with folded arms|arms crossed|folded arms",
+     ("arms_crossed",)),
+    (r"put your hands on your hips|with (?:the )?hands on (?:the )?hips|hands on hips", ("hands_on_hips",)),
+    (r"put your hands on your head|hold your head with both hands|with (?:the|both) hands on the head"
+     r"|hands on head", ("hands_on_head",)),
+    (r"put your hands together|press your palms together|with the hands together|with the palms pressed together"
+     r"|hands together|palms together", ("hands_together",)),
+    (r"point(?:ing)? with (?:your|the) {side} arm|{side} arm pointing", ("pointing_{side}",)),
+    (r"point(?:ing)? with one arm|pointing", ("pointing",)),
+    (r"wav(?:e|ing) with your {side} hand|waving the {side} hand|{side} hand wave", ("waving_{side}",)),
+    (r"wav(?:e|ing)(?: hello)?", ("waving",)),
+    (r"reach(?:ing)? (?:down|toward the floor)", ("reaching_down",)),
+    (r"touch(?:ing)? (?:your |the )?toes|toe touch", ("touching_toes",)),
+    (r"rest your chin on your {side} hand|with the {side} hand on the chin|{side} hand on chin", ("thinking_{side}",)),
+    (r"put a hand to your chin|strike a thinking pose|with a hand on the chin|in a thinking pose|thinking pose"
+     r"|hand (?:on|to) chin", ("thinking",)),
+    (r"salut(?:e|ing) with (?:your|the) {side} hand|{side} hand salute", ("saluting_{side}",)),
+    (r"salut(?:e|ing)", ("saluting",)),
+    (r"standing pose|stand(?:ing)?(?: up straight| upright| up| still)?", ("standing",)),
+]
+_SHORT_RES = [(re.compile(r"(?<![\w-])(?:" + p.format(side=side) + r")(?![\w-])"),
+               tuple(c.format(side=side) for c in claims))
+              for p, claims in _SHORT for side in (("left", "right") if "{side}" in p else ("",))]
+_SHORT_FILLER = {"a", "person", "someone", "and", "with", "|"}
+
+
+def parse_short_text(text: str) -> list[str]:
+    """Claims (state or state-group names of `training.captioning.states` / `short_texts.GROUPS`) of a short
+    text, in the order they appear. Raises ParseError on words it cannot account for."""
+    text = " " + text.lower().strip().rstrip(".") + " "
+    found: list[tuple[int, tuple[str, ...]]] = []
+    for regex, claims in _SHORT_RES:
+        for m in regex.finditer(text):
+            found.append((m.start(), claims))
+        text = regex.sub(lambda m: " | " + " " * (len(m.group(0)) - 3) if len(m.group(0)) >= 3 else " | ", text)
+    leftover = [w for w in re.findall(r"[a-z0-9'|-]+", text) if w not in _SHORT_FILLER]
+    if leftover:
+        raise ParseError(f"unknown words {leftover} in short text")
+    if not found:
+        raise ParseError("no claim in short text")
+    return [c for _, claims in sorted(found, key=lambda f: f[0]) for c in claims]

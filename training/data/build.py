@@ -4,11 +4,15 @@ Layout of `<out>/<version>/`:
     poses.npz        rotations (N, 22, 3) float32 axis-angle (heading removed), ids, clip_ids, split,
                      augmented (bool), source, category
     splits/          train.txt, val.txt, test.txt (pose ids) and groups.json (clip group -> split)
-    activities.jsonl {"id", "clip_id", "text"}: CMU activity descriptions (weak pose text)
+    activities.jsonl {"id", "clip_id", "text"}: CMU activity descriptions (weak pose text); v2 writes
+                     {"id", "text", "paired"} only where the text fits the pose, paired with its short text
+    short_texts.jsonl {"id", "texts": [...]}: the prompts people type, true by construction (v2)
     captions.jsonl   {"id", "captions": [...]}                  (unless built with --no-text)
     pairs.jsonl      {"a", "b", "split", "instructions": [...]}  (unless built with --no-text)
     manifest.json    version, counts, exact sources, settings
-    report.md, contact_sheet.png
+    report.md, contact_sheet.png, states.png (one pose per body state, v2)
+
+poses.npz of v2 also holds `states` (N, S) bool and `state_names` (S,), from training.captioning.states.
 """
 import hashlib
 import json
@@ -18,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from training.captioning.short_texts import GROUPS, short_text_records
+from training.captioning.states import STATES, pose_states
 from training.data import augment, corpus
 from training.data.categories import categorize
-from training.data.keyposes import perturbed_keyposes
+from training.data.keyposes import perturbed_combinations, perturbed_keyposes
 
-CORPUS_VERSION = "v1"
+CORPUS_VERSION = "v2"
 
 
 @dataclass
@@ -31,8 +37,11 @@ class BuildConfig:
     mirror_fraction: float = 0.3  # of the base poses of each split
     reorient_fraction: float = 0.12
     recombine_fraction: float = 0.12
-    keypose_variants: int = 60  # perturbed copies of each hand-built key pose
-    captions_per_pose: int = 3
+    keypose_variants: int = 40  # perturbed copies of each hand-built key pose (times keyposes.VARIANT_SCALE)
+    combination_variants: int = 12  # perturbed copies of each body + arm-set combination
+    captions_per_pose: int = 2  # also the instructions per pair
+    captions_per_augmented_pose: int = 1  # mirrored, re-oriented, recombined and key poses (keeps v2 small)
+    short_texts_per_pose: int = 3  # the most salient; `unipose label` prints more
     seed: int = 0
     version: str = CORPUS_VERSION
 
@@ -136,10 +145,27 @@ def augmentations(base: PoseTable, config: BuildConfig) -> PoseTable:
 
 
 def keypose_table(config: BuildConfig) -> PoseTable:
+    """Perturbed key poses (train split) and body + arm-set combinations, split by combination like clips
+    (a combination and its mirror image share a split), so val and test hold poses of the rare states too.
+    The clip id is the key pose's name."""
     poses, names = perturbed_keyposes(config.keypose_variants, seed=config.seed)
-    ids = [f"keypose/{n}#{i % config.keypose_variants}" for i, n in enumerate(names)]
+    split = ["train"] * len(names)
+    if config.combination_variants > 0:
+        more, more_names = perturbed_combinations(config.combination_variants, seed=config.seed)
+        groups = [n.removesuffix("_mirrored") for n in more_names]
+        sizes: dict[str, int] = {}
+        for g in groups:
+            sizes[g] = sizes.get(g, 0) + 1
+        group_split = corpus.assign_splits(sizes, seed=config.seed)
+        poses, names = np.concatenate([poses, more]), names + more_names
+        split += [group_split[g] for g in groups]
+    seen: dict[str, int] = {}
+    ids = []
+    for name in names:
+        ids.append(f"keypose/{name}#{seen.get(name, 0)}")
+        seen[name] = seen.get(name, 0) + 1
     n = len(ids)
-    return PoseTable(poses.astype(np.float32), ids, [f"keypose/{x}" for x in names], ["train"] * n,
+    return PoseTable(poses.astype(np.float32), ids, [f"keypose/{x}" for x in names], split,
                      [f"keypose:{x}" for x in names], [True] * n)
 
 
@@ -171,21 +197,24 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
     table = base.extend(augmentations(base, config)).extend(keypose_table(config))
     table.rotations = corpus.remove_heading(table.rotations.astype(np.float64)).astype(np.float32)
     category = categorize(table.rotations.astype(np.float64))
+    states = pose_states(table.rotations.astype(np.float64))
 
     np.savez_compressed(
         folder / "poses.npz", rotations=table.rotations.astype(np.float32), ids=np.array(table.ids),
         clip_ids=np.array(table.clip_ids), split=np.array(table.split), source=np.array(table.source),
-        augmented=np.array(table.augmented), category=category.astype(str))
+        augmented=np.array(table.augmented), category=category.astype(str), states=states,
+        state_names=np.array(STATES))
     for name in corpus.SPLITS:
         (folder / "splits" / f"{name}.txt").write_text(
             "".join(f"{i}\n" for i, s in zip(table.ids, table.split) if s == name))
     (folder / "splits" / "groups.json").write_text(json.dumps(dict(sorted(group_split.items())), indent=1))
 
     activity = {c.info.clip_id: c.info.activity for c in extracted}
-    n_activities = write_jsonl(folder / "activities.jsonl", (
-        {"id": i, "clip_id": c, "text": activity[c]}
-        for i, c, s in zip(table.ids, table.clip_ids, table.source)
-        if activity.get(c) and (s in ("mocap", "mirror"))))
+    shorts = [short_text_records(row, config.short_texts_per_pose, config.seed * 1_000_003 + i)
+              for i, row in enumerate(states)]
+    write_jsonl(folder / "short_texts.jsonl", ({"id": i, "texts": [t for t, _ in r]}
+                                               for i, r in zip(table.ids, shorts) if r))
+    n_activities = write_jsonl(folder / "activities.jsonl", activity_rows(table, activity, states, shorts))
 
     text_stats = write_text(folder, table, config, progress) if with_text else {}
 
@@ -205,6 +234,11 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
             "per_split": {s: int(np.sum(np.array(table.split) == s)) for s in corpus.SPLITS},
             "per_source": _counts(s.split(":")[0] for s in table.source),
             "per_category": _counts(category),
+            "per_state": {name: int(states[:, k].sum()) for k, name in enumerate(STATES)},
+            "per_state_group": {g: int(states[:, [STATES.index(m) for m in members]].any(axis=1).sum())
+                                for g, members in GROUPS.items()},
+            "short_texts": sum(len(r) for r in shorts),
+            "poses_with_short_text": sum(1 for r in shorts if r),
             "activities": n_activities,
             **text_stats.get("counts", {}),
         },
@@ -219,8 +253,25 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
     manifest["conversion_agreement"] = agreement
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, default=_json_default))
-    write_report(folder, manifest, table, category, errors, text_stats)
+    write_report(folder, manifest, table, category, errors, text_stats, states, shorts)
     return manifest
+
+
+def activity_rows(table: PoseTable, activity: dict[str, str | None], states: np.ndarray, shorts: list):
+    """activities.jsonl rows: the clip's activity text where it does not contradict the pose, paired with a
+    description of the pose's states ("a person doing salsa dance, leaning back with the hands together")."""
+    from training.captioning.activity import activity_fits, activity_sentence
+    from training.captioning.short_texts import describe
+
+    for k, (i, c, s) in enumerate(zip(table.ids, table.clip_ids, table.source)):
+        text = activity.get(c)
+        if not text or s not in ("mocap", "mirror") or not activity_fits(text, states[k]):
+            continue
+        row = {"id": i, "text": text}  # the clip is the pose id's prefix (before "@")
+        sentence, phrase = activity_sentence(text), describe(states[k], seed=k)
+        if sentence and phrase:
+            row["paired"] = f"{sentence}, {phrase[0]}"
+        yield row
 
 
 def conversion_agreement(extracted: list[corpus.ClipPoses]) -> dict:
@@ -276,4 +327,14 @@ def write_text(folder: Path, table: PoseTable, config: BuildConfig, progress: bo
     """captions.jsonl and pairs.jsonl from training.captioning (see training.data.text)."""
     from training.data import text
 
-    return text.write_text_files(folder, table.ids, table.rotations.astype(np.float64), table.split, config, progress)
+    return text.write_text_files(folder, table.ids, table.rotations.astype(np.float64), table.split, config, progress,
+                                 augmented=table.augmented)
+
+
+def write_state_sheets_of(corpus_folder: str | Path, out: str | Path, seed: int = 0) -> list[Path]:
+    """Contact sheets of 24 random poses per body state of a built corpus (report.write_state_sheets)."""
+    from training.data.report import write_state_sheets
+
+    data = np.load(Path(corpus_folder) / "poses.npz")
+    labels = [str(s)[-32:] for s in data["source"]]
+    return write_state_sheets(Path(out), data["rotations"], data["states"], labels, seed)

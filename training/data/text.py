@@ -18,8 +18,10 @@ def _progress(iterable, enabled: bool, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: list[str], config, progress: bool) -> dict:
-    """poses (N, 22, 3). Returns {"counts": {...}, "caption_words": [...], "captions": {id: [...]}}."""
+def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: list[str], config, progress: bool,
+                     augmented: list[bool] | None = None) -> dict:
+    """poses (N, 22, 3). Augmented poses (and pairs with one) get `config.captions_per_augmented_pose` captions
+    (instructions) when the config has it. Returns {"counts": {...}, "caption_words": [...], "captions": {id: [...]}}."""
     from training.captioning.captions import caption_records
     from training.captioning.instructions import instruction_records
     from training.captioning.paircodes import select_pairs
@@ -29,10 +31,12 @@ def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: lis
     joints, head_forward = pose_geometry(poses)
     codes = compute_posecodes(joints, head_forward)
     n = config.captions_per_pose
+    n_augmented = getattr(config, "captions_per_augmented_pose", n)
     captions: dict[str, list[str]] = {}
     for start in _progress(range(0, len(ids), CHUNK), progress, desc="captions", unit="chunk"):
         for i in range(start, min(start + CHUNK, len(ids))):
-            captions[ids[i]] = [t for t, _ in caption_records(codes[i], n, config.seed * 1_000_003 + i)]
+            k = n_augmented if augmented is not None and augmented[i] else n
+            captions[ids[i]] = [t for t, _ in caption_records(codes[i], k, config.seed * 1_000_003 + i)]
     write_jsonl(folder / "captions.jsonl", ({"id": i, "captions": c} for i, c in captions.items()))
 
     split_arr = np.array(split)
@@ -44,7 +48,8 @@ def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: lis
         hf = head_forward[members] if head_forward is not None else None
         pairs, dist, changed = select_pairs(joints[members], hf)
         for (a, b), d, c in zip(members[pairs] if len(pairs) else [], dist, changed):
-            texts = [t for t, _ in instruction_records(codes[a], codes[b], n, config.seed * 1_000_003 + int(a))]
+            k = n_augmented if augmented is not None and (augmented[a] or augmented[b]) else n
+            texts = [t for t, _ in instruction_records(codes[a], codes[b], k, config.seed * 1_000_003 + int(a))]
             if texts:
                 rows.append({"a": ids[a], "b": ids[b], "split": name, "distance_m": round(float(d), 4),
                              "changed_posecodes": int(c), "instructions": texts})
