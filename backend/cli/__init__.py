@@ -1,5 +1,8 @@
 """`unipose` command line. Every module in this package that defines `register(subparsers)` adds commands.
 
+So does every module named by a `unipose.commands` entry point: the training package's commands, so that the
+backend never imports training (an environment without it simply lacks those commands).
+
 A command's `register` adds a sub-parser and sets `func=handler` on it; the handler takes the parsed
 arguments and returns an exit code. Errors meant for the user are raised as `CommandError` and printed
 as one line on stderr.
@@ -8,6 +11,9 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from importlib.metadata import entry_points
+
+COMMAND_ENTRY_POINTS = "unipose.commands"
 
 
 class CommandError(Exception):
@@ -31,9 +37,10 @@ def load_pose_file(path: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unipose", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        register = getattr(module, "register", None)
+    names = [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)]
+    names += sorted(point.value for point in entry_points(group=COMMAND_ENTRY_POINTS))
+    for name in names:
+        register = getattr(importlib.import_module(name), "register", None)
         if register is not None:
             register(subparsers)
     return parser
