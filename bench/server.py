@@ -149,7 +149,8 @@ def main() -> int:
             if not Path(checkpoint).is_dir():
                 print(f"no default checkpoint at {checkpoint}: measuring a random TINY checkpoint instead "
                       "(numbers say nothing about the real model)", file=sys.stderr)
-                from backend.model.testing import make_tiny_checkpoint
+                sys.path.insert(0, str(REPO / "tests"))
+                from support.tiny_model import make_tiny_checkpoint
                 checkpoint, label = str(make_tiny_checkpoint(Path(tmp) / "tiny")), "tiny random checkpoint"
         label = label or checkpoint
         requests = inputs(Path(tmp))

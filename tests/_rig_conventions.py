@@ -96,7 +96,7 @@ def build(convention: str, rng=None):
     spec = CONVENTIONS[convention]
     rng = rng or np.random.default_rng(0)
     smpl = a_pose_joints()
-    names, parents, heads, tails, slots = [], [], [], [], {}
+    names, parents, heads, tails = [], [], [], []
     expected: dict[str, list[str]] = {}
 
     def add(name, parent, head, tail):

@@ -38,7 +38,8 @@ def run_checks(tmp: Path, python: str, extra: list[str], timeout: float) -> dict
     run = subprocess.run([sys.executable, str(CHECKS_SCRIPT), str(zip_path), str(results), "--python", python,
                           *extra], env=env, capture_output=True, text=True, timeout=timeout)
     if not results.exists():
-        pytest.fail(f"Blender checks did not finish (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+        pytest.fail(f"Blender checks did not finish (exit {run.returncode}):\n{run.stdout[-3000:]}\n"
+                    f"{run.stderr[-3000:]}")
     return json.loads(results.read_text())
 
 
@@ -53,7 +54,7 @@ def fake_results(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_results(tmp_path_factory):
-    testing = pytest.importorskip("backend.model.testing")
+    testing = pytest.importorskip("support.tiny_model")
     tmp = tmp_path_factory.mktemp("blender_real")
     checkpoint = testing.make_tiny_checkpoint(tmp / "tiny")
     return run_checks(tmp, sys.executable, ["--checkpoint", str(checkpoint), "--only", ",".join(REAL_BACKEND_CHECKS)],

@@ -31,7 +31,7 @@ def test_missing_checkpoint_is_a_one_line_error(tmp_path, capsys):
 @pytest.mark.slow
 def test_blend_writes_posed_rig_and_preview(tmp_path):
     pytest.importorskip("bpy")
-    testing = pytest.importorskip("backend.model.testing")
+    testing = pytest.importorskip("support.tiny_model")
     checkpoint = testing.make_tiny_checkpoint(tmp_path / "tiny")
     out, preview = tmp_path / "out" / "pose.blend", tmp_path / "out" / "pose.png"
     run = subprocess.run([sys.executable, "-m", "backend", "blend", "a person kneeling", "-o", str(out),

@@ -72,7 +72,8 @@ def test_rot6d_round_trip_and_layout(aa):
 
 
 @few
-@given(st.lists(st.tuples(st.floats(-np.pi, np.pi), st.floats(-1.5, 1.5), st.floats(-np.pi, np.pi)), min_size=1, max_size=4))
+@given(st.lists(st.tuples(st.floats(-np.pi, np.pi), st.floats(-1.5, 1.5), st.floats(-np.pi, np.pi)),
+                min_size=1, max_size=4))
 def test_euler_round_trip(angles):
     e = np.asarray(angles)
     m = R.euler_to_rotmat(e)
@@ -98,7 +99,8 @@ def test_known_values_catch_transposes_and_degrees():
     m = R.axis_angle_to_rotmat(np.array([0.0, 0.0, np.pi / 2]))
     assert np.allclose(m @ [1, 0, 0], [0, 1, 0], atol=1e-12)
     assert np.allclose(m, [[0, -1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-12)
-    assert np.allclose(R.axis_angle_to_quaternion(np.array([0.0, 0.0, np.pi / 2])), [np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)])
+    assert np.allclose(R.axis_angle_to_quaternion(np.array([0.0, 0.0, np.pi / 2])),
+                       [np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)])
     assert np.allclose(R.rotmat_to_euler(R.axis_angle_to_rotmat(np.array([0.5, 0, 0]))), [0.5, 0, 0])
     # quaternion (w, x, y, z): w first
     assert np.allclose(R.quaternion_to_rotmat(np.array([1.0, 0, 0, 0])), np.eye(3))

@@ -43,5 +43,6 @@ def test_activity_sentences():
     assert activity_sentence("playground - climb, hang") == "a person climbing and hanging on a playground"
     assert activity_sentence("walk") == "a person walking"
     assert activity_sentence("elephant (human subject)") == "a person imitating an elephant"
-    assert activity_sentence("run/jog") == "a person running and jogging" or activity_sentence("run/jog").startswith("a person running")
+    assert (activity_sentence("run/jog") == "a person running and jogging"
+            or activity_sentence("run/jog").startswith("a person running"))
     assert activity_sentence("") is None and activity_sentence("90") is None

@@ -7,7 +7,7 @@ from training.captioning.paircodes import canonical_joints, select_pairs
 from training.captioning.posecodes import (
     AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry,
 )
-from training.captioning.random_poses import sample_poses, set_joint
+from support.random_poses import sample_poses, set_joint
 
 REST = np.zeros((1, 22, 3))
 
@@ -20,7 +20,8 @@ def category(poses: np.ndarray, name: str) -> str | None:
 
 def with_global(poses: np.ndarray, axis_angle) -> np.ndarray:
     out = poses.copy()
-    out[:, 0] = rotmat_to_axis_angle(axis_angle_to_rotmat(np.asarray(axis_angle, float)) @ axis_angle_to_rotmat(out[:, 0]))
+    out[:, 0] = rotmat_to_axis_angle(axis_angle_to_rotmat(np.asarray(axis_angle, float))
+                                     @ axis_angle_to_rotmat(out[:, 0]))
     return out
 
 

@@ -9,7 +9,7 @@ import pytest
 from backend.cli import main
 from training.captioning import short_texts as st
 from training.captioning.parse import ParseError, parse_short_text
-from training.captioning.random_poses import sample_poses
+from support.random_poses import sample_poses
 from training.captioning.short_texts import claim_holds, short_text_records, short_texts
 from training.captioning.states import STATES, pose_states
 from training.data.keyposes import combination_library, keypose, keypose_library, perturbed_keyposes

@@ -11,7 +11,7 @@ from training.captioning.instructions import instruct, instruction_records
 from training.captioning.paircodes import pair_fact_holds, select_pairs
 from training.captioning.parse import ParseError, parse_caption, parse_instruction
 from training.captioning.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
-from training.captioning.random_poses import sample_poses
+from support.random_poses import sample_poses
 
 
 def _poses(n_random: int, seed: int) -> np.ndarray:
@@ -103,7 +103,7 @@ def test_captions_are_varied_deterministic_and_batch_consistent():
 
 
 def test_instruct_turns_a_into_b():
-    from training.captioning.random_poses import set_joint
+    from support.random_poses import set_joint
 
     a = np.zeros((1, 22, 3))
     b = set_joint(a, "left_shoulder", (0, 0, 85))  # raise the left arm straight up

@@ -86,4 +86,5 @@ def test_intrinsic_rotation_order():
 
 
 def test_unit_guess():
-    assert parse_bvh(TINY.replace("OFFSET 0 100 0", "OFFSET 0 1 0").replace("OFFSET 0 0 50", "OFFSET 0 0 0.5")).unit == "m"
+    metres = TINY.replace("OFFSET 0 100 0", "OFFSET 0 1 0").replace("OFFSET 0 0 50", "OFFSET 0 0 0.5")
+    assert parse_bvh(metres).unit == "m"

@@ -52,7 +52,8 @@ def test_amass_fixture_is_upright():
 
 
 def test_posescript_release_files(amass_root, tmp_path):
-    index = {"0": ["CMU", "01/01_01_poses.npz", 4], "1": ["CMU/01/01_02_poses.npz", 0], "2": ["CMU", "01/01_01_poses.npz", 1]}
+    index = {"0": ["CMU", "01/01_01_poses.npz", 4], "1": ["CMU/01/01_02_poses.npz", 0],
+             "2": ["CMU", "01/01_01_poses.npz", 1]}
     (tmp_path / "ids.json").write_text(json.dumps(index))
     (tmp_path / "captions.json").write_text(json.dumps({"0": ["a person stands"], "2": "arms up"}))
     (tmp_path / "train.json").write_text(json.dumps([0, 2]))

@@ -120,7 +120,7 @@ def rehearsal_inputs(tmp_path_factory):
     from safetensors.numpy import load_file, save_file
     from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
     from training.stages.tiny_backbone import build_tiny_backbone
-    from training.stages.toy_corpus import write_toy_corpus
+    from support.toy_corpus import write_toy_corpus
     from training.datasets import load_corpus
 
     base = tmp_path_factory.mktemp("inputs")

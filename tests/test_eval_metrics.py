@@ -73,7 +73,8 @@ def test_meteor_exact_stem_and_chunks():
     assert stemmed == pytest.approx(100 * (1 - 0.5 / 27))
     assert meteor(["the person runs"], [["the person sitting"]]) < stemmed
     # reversed word order: same unigrams, more chunks -> lower score
-    assert meteor(["arm left the raise"], [["raise the left arm"]]) < meteor(["raise the left arm"], [["raise the left arm"]])
+    assert (meteor(["arm left the raise"], [["raise the left arm"]])
+            < meteor(["raise the left arm"], [["raise the left arm"]]))
 
 
 def test_tokenize_and_stem():

@@ -1,5 +1,4 @@
 """Retrieval models: the BBC loss trains them to match poses with texts; save/load round-trips."""
-import numpy as np
 import torch
 
 from training.metrics import recall_at_k

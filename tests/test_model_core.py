@@ -7,7 +7,7 @@ from PIL import Image
 from backend.model import IGNORE, LoraSettings, UniPose
 from backend.tasks import TASKS
 from backend.model.decoding import SamplingSettings, _Stream, generate
-from backend.model.testing import make_tiny_checkpoint, randomize_lora
+from support.tiny_model import make_tiny_checkpoint, randomize_lora
 
 torch.set_num_threads(2)
 RNG = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import torch
 from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model import UniPose
 from backend.model.guidance import PRIOR_NAME, guided_scores, mean_code_logprobs
-from backend.model.testing import make_tiny_checkpoint
+from support.tiny_model import make_tiny_checkpoint
 
 torch.set_num_threads(2)
 PROMPTS = ("kneel on the right knee", "raise both arms", "a person lying on the back")
@@ -73,7 +73,7 @@ def test_guidance_steers_answers_and_the_prior_travels_with_the_checkpoint(check
 def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_path):
     import shutil
     from training.pose_prior import main
-    from training.stages.toy_corpus import write_toy_corpus
+    from support.toy_corpus import write_toy_corpus
 
     target = tmp_path / "ckpt"
     shutil.copytree(checkpoint, target)

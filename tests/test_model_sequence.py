@@ -6,7 +6,7 @@ import torch
 from backend.model import IGNORE, TEMPLATES, task_messages
 from backend.tasks import TASKS
 from backend.model.sequence import SequenceBuilder, collate
-from backend.model.testing import tiny_text_tokenizer
+from support.tiny_model import tiny_text_tokenizer
 from backend.model.vocab import add_pose_vocab
 
 
@@ -46,7 +46,8 @@ def test_output_pose_layout(builder):
     assert int(ids[out + 161]) == v.pose_end and int(pos[out + 161]) == int(pos[out]) + 81
     assert targets[out - 1] == v.pose_start  # the model learns to open a pose
     assert targets[out + 161] != IGNORE  # and to go on (end of turn) after it
-    assert int(sample.span_ids[queries].unique().numel()) == 1 and sample.span_ids[queries][0] != sample.span_ids[codes_span][0]
+    assert int(sample.span_ids[queries].unique().numel()) == 1
+    assert sample.span_ids[queries][0] != sample.span_ids[codes_span][0]
     prompt_targets = targets[:starts[1] - 1]
     assert (prompt_targets[: starts[0] + 82] == IGNORE).all()  # no loss on the prompt or the input pose
 

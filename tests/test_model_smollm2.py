@@ -5,7 +5,7 @@ import torch
 
 from backend.model import UniPose
 from backend.model.backbone import SMOLLM2, cache_dir, smollm2_folder
-from backend.model.testing import tiny_pose_tokenizer
+from support.tiny_model import tiny_pose_tokenizer
 
 pytestmark = pytest.mark.slow
 

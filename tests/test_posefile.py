@@ -30,7 +30,8 @@ def test_round_trip_through_a_file(tmp_path):
     save_pose(pose, path)
     back = load_pose(path)
     assert np.array_equal(back.rotations, pose.rotations)  # exact: floats written with full precision
-    assert back.text == pose.text and np.array_equal(back.transl, pose.transl) and np.array_equal(back.betas, pose.betas)
+    assert back.text == pose.text
+    assert np.array_equal(back.transl, pose.transl) and np.array_equal(back.betas, pose.betas)
     data = json.loads(path.read_text())
     assert data["format"] == "smpl-axis-angle" and data["joints"] == list(POSE_JOINT_NAMES)
     assert back.rotations.dtype == np.float64 and back.rotations.shape == (22, 3)

@@ -33,7 +33,8 @@ def test_ready_follows_load_progress():
 
 def test_every_method_over_pipes(fake, images):
     pose = zero_pose_dict()
-    calls = [("text_to_pose", {"text": "wave", "num_samples": 3, "seed": 1}), ("image_to_pose", {"image": images["person"]}),
+    calls = [("text_to_pose", {"text": "wave", "num_samples": 3, "seed": 1}),
+             ("image_to_pose", {"image": images["person"]}),
              ("edit_pose", {"pose": pose, "instruction": "bend"}), ("pose_to_text", {"pose": pose}),
              ("image_to_text", {"image": images["other"]}), ("pose_diff", {"pose_a": pose, "pose_b": pose}),
              ("image_diff", {"image_a": images["person"], "image_b": images["other"]}), ("status", {})]
@@ -57,7 +58,8 @@ def test_library_prints_do_not_reach_the_protocol_stream(fake):
 def test_bad_input_classes_over_pipes(fake, images):
     fake.send_raw(b'{"jsonrpc": "2.0", "id": 1, "method": "status"\n')            # malformed JSON
     assert fake.read()["error"]["code"] == server.PARSE_ERROR
-    fake.send_raw(b'{"jsonrpc": "2.0", "id": 2, "method": "text_to_pose", "params": {"text": "a", "temperature": NaN}}\n')
+    fake.send_raw(b'{"jsonrpc": "2.0", "id": 2, "method": "text_to_pose", '
+                  b'"params": {"text": "a", "temperature": NaN}}\n')
     error = fake.read()["error"]
     assert error["code"] == server.INVALID_PARAMS and error["data"]["field"] == "temperature"
     bad_pose = zero_pose_dict()

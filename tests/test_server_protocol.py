@@ -131,8 +131,9 @@ def test_notifications_and_batches(handler):
     assert handler.handle_message([{"jsonrpc": "2.0", "method": "status"}]) is None
 
 
-@pytest.mark.parametrize("message", [{"jsonrpc": "2.0"}, {}, {"method": "status"}, {"jsonrpc": "1.0", "method": "status"},
-                                     {"jsonrpc": "2.0", "method": 5}, {"jsonrpc": "2.0", "params": {}}])
+@pytest.mark.parametrize("message", [{"jsonrpc": "2.0"}, {}, {"method": "status"},
+                                     {"jsonrpc": "1.0", "method": "status"}, {"jsonrpc": "2.0", "method": 5},
+                                     {"jsonrpc": "2.0", "params": {}}])
 def test_a_malformed_object_without_an_id_is_answered_as_an_invalid_request(handler, message):
     """Only a well-formed notification (jsonrpc "2.0", a method, no id) goes unanswered."""
     response = handler.handle_message(message)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from backend.model.testing import make_tiny_checkpoint
+    from support.tiny_model import make_tiny_checkpoint
     return str(make_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "ckpt"))
 
 

@@ -225,7 +225,8 @@ def test_render_draws_the_mesh_with_sides_coloured(tmp_path):
 
     def columns_of(colour):
         c = np.asarray(colour, float)
-        direction = np.linalg.norm(front / (np.linalg.norm(front, axis=-1, keepdims=True) + 1e-9) - c / np.linalg.norm(c), axis=-1)
+        direction = np.linalg.norm(front / (np.linalg.norm(front, axis=-1, keepdims=True) + 1e-9)
+                                   - c / np.linalg.norm(c), axis=-1)
         return np.nonzero(direction[: int(0.8 * 160)] < 0.1)[1]
 
     left, right = columns_of(COLOURS["left"]), columns_of(COLOURS["right"])

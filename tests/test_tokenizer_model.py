@@ -123,7 +123,8 @@ def test_procrustes_undoes_a_similarity_transform():
 
 def test_evaluation_is_zero_error_for_a_perfect_round_trip(tokenizer, monkeypatch):
     poses = _poses(3).numpy()
-    monkeypatch.setattr(tokenizer, "decode", lambda ids: axis_angle_to_rotmat(torch.as_tensor(poses, dtype=torch.float64)))
+    monkeypatch.setattr(tokenizer, "decode",
+                        lambda ids: axis_angle_to_rotmat(torch.as_tensor(poses, dtype=torch.float64)))
     result = evaluate_tokenizer(tokenizer, poses)
     assert result.mpjpe_mm < 1e-3 and result.pa_mpjpe_mm < 1e-3
     assert result.per_joint_mm.shape == (24,) and result.per_pose_mm.shape == (3,)

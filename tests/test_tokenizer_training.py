@@ -66,7 +66,8 @@ def tiny_data(tmp_path) -> dict:
 
 
 def test_few_steps_lower_the_loss(tiny_data, tmp_path):
-    config = load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"), "export_dir": str(tmp_path / "export")}})
+    config = load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"),
+                                                                   "export_dir": str(tmp_path / "export")}})
     tokenizer = train(config, fresh=True, show_progress=False)
     records = read_metrics(tmp_path / "run")
     assert [r["step"] for r in records] == [10, 20, 30, 40]
@@ -126,7 +127,8 @@ def test_losses_use_paper_weights_and_optional_vertices():
     target = _clean_batch(4)
     predicted = (target + 0.05 * torch.randn(4, 22, 3, 3)).requires_grad_()
     rot6d = torch.cat([predicted[..., :, 0], predicted[..., :, 1]], -1)
-    output = TokenizerOutput(rot6d, predicted, torch.zeros(4, 80, dtype=torch.long), torch.tensor(0.5), torch.tensor(1.0))
+    output = TokenizerOutput(rot6d, predicted, torch.zeros(4, 80, dtype=torch.long), torch.tensor(0.5),
+                             torch.tensor(1.0))
     weights = LossWeights()
     assert (weights.pose, weights.joints, weights.vertices, weights.commit) == (20.0, 100.0, 100.0, 1.0)
     plain = tokenizer_losses(output, target, weights)
@@ -183,7 +185,8 @@ def test_decoder_fine_tuning_rejects_a_different_tokenizer(tiny_data, tmp_path):
         load_config(TINY_YAML, {"train": {"trainable": "decoder"}})
     PoseTokenizer(load_config(TINY_YAML).model).save_pretrained(tmp_path / "source")
     overrides = {"data": tiny_data, "model": {"code_dim": 12},
-                 "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"), "trainable": "decoder"}}
+                 "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"),
+                           "trainable": "decoder"}}
     with pytest.raises(ValueError, match="beyond decoder_width"):
         train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)
 

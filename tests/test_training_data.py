@@ -7,7 +7,7 @@ import pytest
 from training.datasets import load_corpus, stage_datasets, task_records
 from backend.tasks import TASKS
 from training.stages.config import config_from_dict, load_config
-from training.stages.toy_corpus import write_toy_corpus
+from support.toy_corpus import write_toy_corpus
 
 
 @pytest.mark.parametrize("name", ["tiny", "default", "paper"])
@@ -89,7 +89,8 @@ def test_release_corpus_from_posescript_and_posefix_files(tmp_path):
         "amass": str(tmp_path / "amass"),
         "posescript": {"ids": write("ps_ids.json", index),
                        "captions": [write("ps_caps.json", {str(i): f"pose {i}" for i in range(6)})],
-                       "splits": {"train": write("ps_train.json", [0, 1, 2, 3]), "test": write("ps_test.json", [4, 5])}},
+                       "splits": {"train": write("ps_train.json", [0, 1, 2, 3]),
+                                  "test": write("ps_test.json", [4, 5])}},
         "posefix": {"ids": write("pf_ids.json", index), "pairs": write("pf_pairs.json", [[0, 1], [4, 5]]),
                     "captions": [write("pf_caps.json", {"0": ["bend more"], "1": "straighten"})],
                     "splits": {"train": write("pf_train.json", [0]), "test": write("pf_test.json", [1])}},

@@ -10,7 +10,7 @@ import pytest
 
 from training.stages.config import load_config
 from training.stages.logger import read_metrics
-from training.stages.toy_corpus import write_toy_corpus
+from support.toy_corpus import write_toy_corpus
 
 TINY = "training/configs/tiny.yaml"
 
@@ -66,7 +66,8 @@ def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
     # Continue the finished model with a one-stage config: it starts from the checkpoint, keeps its tokenizer.
     more = dataclasses.replace(config, stages={"stage3": dataclasses.replace(config.stages["stage3"], max_steps=3)})
     continued = train_all(more, tmp_path / "more", corpus, init=tmp_path / "full" / "checkpoint")
-    assert continued["init"] == str(tmp_path / "full" / "checkpoint") and list(continued["stages"]) == ["stage0", "stage3"]
+    assert continued["init"] == str(tmp_path / "full" / "checkpoint")
+    assert list(continued["stages"]) == ["stage0", "stage3"]
     first = [r["loss"] for r in read_metrics(tmp_path / "more" / "stage3")][0]
     assert first < [r["loss"] for r in read_metrics(tmp_path / "full" / "stage1")][0] - 0.1   # not a fresh model
     after = _parts(tmp_path / "more" / "checkpoint" / "unipose")

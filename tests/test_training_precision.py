@@ -16,4 +16,5 @@ def test_auto_precision_is_bf16_only_where_native(monkeypatch, native, expected)
 
 @pytest.mark.parametrize("name", ["default_cpu", "default_cpu_continue", "default_cpu_continue2"])
 def test_cpu_configs_choose_their_precision_at_run_time(name):
-    assert load_config(Path(__file__).parents[1] / "training" / "configs" / f"{name}.yaml").run.mixed_precision == "auto"
+    config = load_config(Path(__file__).parents[1] / "training" / "configs" / f"{name}.yaml")
+    assert config.run.mixed_precision == "auto"

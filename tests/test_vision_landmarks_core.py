@@ -13,7 +13,7 @@ from backend.vision.landmarks.ik import CAMERA_TO_VIEW, landmarks_to_pose
 from backend.vision.landmarks.schema import LANDMARK_INDEX, LANDMARK_MIRROR, LANDMARK_NAMES, PoseLandmarks
 from backend.vision.landmarks.synthetic import landmark_source, landmarks_in_view
 
-I = LANDMARK_INDEX
+IDX = LANDMARK_INDEX
 ZERO = np.zeros((22, 3))
 
 
@@ -26,8 +26,8 @@ def test_names_and_mirror_match_mediapipe_order():
     assert len(LANDMARK_NAMES) == 33
     assert LANDMARK_NAMES[0] == "nose" and LANDMARK_NAMES[23] == "left_hip"
     assert LANDMARK_NAMES[32] == "right_foot_index"
-    assert LANDMARK_NAMES[LANDMARK_MIRROR[I["left_eye_outer"]]] == "right_eye_outer"
-    assert LANDMARK_NAMES[LANDMARK_MIRROR[I["mouth_left"]]] == "mouth_right"
+    assert LANDMARK_NAMES[LANDMARK_MIRROR[IDX["left_eye_outer"]]] == "right_eye_outer"
+    assert LANDMARK_NAMES[LANDMARK_MIRROR[IDX["mouth_left"]]] == "mouth_right"
     assert (LANDMARK_MIRROR[LANDMARK_MIRROR] == np.arange(33)).all()
 
 
@@ -35,31 +35,32 @@ def test_rest_landmarks_are_symmetric_and_anatomical():
     points = pose_landmarks_smpl(ZERO)  # (33, 3)
     mirrored = points[LANDMARK_MIRROR] * np.array([-1.0, 1.0, 1.0])
     np.testing.assert_allclose(points, mirrored, atol=1e-9)
-    assert points[I["left_shoulder"], 0] > 0.1  # the body's left is +X
-    assert points[I["nose"], 2] > points[I["left_ear"], 2] + 0.05  # the face points +Z
-    assert points[I["left_foot_index"], 2] > points[I["left_heel"], 2] + 0.15
-    assert points[I["left_hip"], 1] > points[I["left_knee"], 1] + 0.3
+    assert points[IDX["left_shoulder"], 0] > 0.1  # the body's left is +X
+    assert points[IDX["nose"], 2] > points[IDX["left_ear"], 2] + 0.05  # the face points +Z
+    assert points[IDX["left_foot_index"], 2] > points[IDX["left_heel"], 2] + 0.15
+    assert points[IDX["left_hip"], 1] > points[IDX["left_knee"], 1] + 0.3
 
 
 def test_landmarks_follow_the_bones():
     raised = pose_landmarks_smpl(EXAMPLE_POSES["arms_raised"])
-    assert raised[I["left_wrist"], 1] > raised[I["nose"], 1]
+    assert raised[IDX["left_wrist"], 1] > raised[IDX["nose"], 1]
     turned = ZERO.copy()
     turned[15] = [0.0, np.pi / 2, 0.0]  # head turned to its left: the nose points +X
-    nose = pose_landmarks_smpl(turned)[I["nose"]] - pose_landmarks_smpl(ZERO)[I["left_ear"]] * [0, 1, 0]
+    nose = pose_landmarks_smpl(turned)[IDX["nose"]] - pose_landmarks_smpl(ZERO)[IDX["left_ear"]] * [0, 1, 0]
     assert nose[0] > 0.08
 
 
 def test_front_view_matches_blazepose_conventions():
     landmarks = landmarks_in_view(pose_landmarks_smpl(EXAMPLE_POSES["standing_arms_down"]), front_camera())
-    assert landmarks.image[I["left_shoulder"], 0] > landmarks.image[I["right_shoulder"], 0]  # person's left: image right
-    assert landmarks.image[I["nose"], 1] < landmarks.image[I["left_ankle"], 1]  # y down
-    np.testing.assert_allclose(landmarks.world[[I["left_hip"], I["right_hip"]]].mean(0), 0.0, atol=1e-9)
-    assert landmarks.world[I["left_ankle"], 1] > 0.7  # world y down, metres
-    assert landmarks.world[I["nose"], 2] < landmarks.world[I["left_ear"], 2]  # nearer the camera: smaller z
-    assert landmarks.depth[I["nose"]] < 0
+    # the person's left is the image's right
+    assert landmarks.image[IDX["left_shoulder"], 0] > landmarks.image[IDX["right_shoulder"], 0]
+    assert landmarks.image[IDX["nose"], 1] < landmarks.image[IDX["left_ankle"], 1]  # y down
+    np.testing.assert_allclose(landmarks.world[[IDX["left_hip"], IDX["right_hip"]]].mean(0), 0.0, atol=1e-9)
+    assert landmarks.world[IDX["left_ankle"], 1] > 0.7  # world y down, metres
+    assert landmarks.world[IDX["nose"], 2] < landmarks.world[IDX["left_ear"], 2]  # nearer the camera: smaller z
+    assert landmarks.depth[IDX["nose"]] < 0
     back = landmarks_in_view(pose_landmarks_smpl(ZERO), front_camera(yaw=np.pi))
-    assert back.image[I["left_shoulder"], 0] < back.image[I["right_shoulder"], 0]
+    assert back.image[IDX["left_shoulder"], 0] < back.image[IDX["right_shoulder"], 0]
 
 
 def test_synthetic_landmarks_are_random_but_reproducible():
@@ -71,7 +72,7 @@ def test_synthetic_landmarks_are_random_but_reproducible():
     assert not np.allclose(a[0].world, a[1].world)
     for landmarks in a:
         assert landmarks.source == "synthetic" and landmarks.world.shape == (33, 3)
-        assert np.abs(landmarks.world[[I["left_hip"], I["right_hip"]]].mean(0)).max() < 1e-6
+        assert np.abs(landmarks.world[[IDX["left_hip"], IDX["right_hip"]]].mean(0)).max() < 1e-6
         assert ((landmarks.visibility >= 0) & (landmarks.visibility <= 1)).all()
         inside = (landmarks.image > -0.05) & (landmarks.image < 1.05)
         assert inside.all(-1).mean() > 0.9
@@ -82,7 +83,7 @@ def test_synthetic_world_shape_matches_the_pose():
     lengths = []
     for _ in range(30):
         world = source(EXAMPLE_POSES["standing_arms_down"]).world
-        lengths.append(np.linalg.norm(world[I["left_ankle"]] - world[I["left_hip"]]))
+        lengths.append(np.linalg.norm(world[IDX["left_ankle"]] - world[IDX["left_hip"]]))
     assert 0.7 < np.median(lengths) < 1.0
 
 
@@ -91,10 +92,10 @@ def test_features_layout_and_visibility():
     tokens = landmark_features(landmarks)
     assert tokens.shape == (NUM_TOKENS, TOKEN_DIM) == (34, 238)
     np.testing.assert_array_equal(tokens[:, :34], np.eye(34))
-    np.testing.assert_allclose(tokens[I["left_wrist"], 34:37], landmarks.world[I["left_wrist"]], atol=1e-6)
+    np.testing.assert_allclose(tokens[IDX["left_wrist"], 34:37], landmarks.world[IDX["left_wrist"]], atol=1e-6)
     hidden = PoseLandmarks(landmarks.image, landmarks.depth, landmarks.world,
-                           np.where(np.arange(33) == I["left_wrist"], 0.0, 1.0), landmarks.image_size)
-    assert np.abs(landmark_features(hidden)[I["left_wrist"], 34:]).sum() == 0
+                           np.where(np.arange(33) == IDX["left_wrist"], 0.0, 1.0), landmarks.image_size)
+    assert np.abs(landmark_features(hidden)[IDX["left_wrist"], 34:]).sum() == 0
     assert np.abs(tokens[33, 40:]).sum() > 1  # the global token carries every point
 
 
@@ -143,7 +144,7 @@ def test_ik_recovers_poses_from_exact_landmarks(name):
 def test_ik_leaves_unseen_limbs_at_rest():
     landmarks = landmarks_in_view(pose_landmarks_smpl(EXAMPLE_POSES["waving_right_hand"]), front_camera())
     visibility = landmarks.visibility.copy()
-    visibility[[I["right_elbow"], I["right_wrist"]]] = 0.0
+    visibility[[IDX["right_elbow"], IDX["right_wrist"]]] = 0.0
     estimate = landmarks_to_pose(PoseLandmarks(landmarks.image, landmarks.depth, landmarks.world, visibility,
                                                landmarks.image_size))
     np.testing.assert_allclose(estimate[19], 0.0, atol=1e-6)  # right elbow

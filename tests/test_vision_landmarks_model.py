@@ -11,7 +11,7 @@ from training.stages.unipose import set_trainable
 
 @pytest.mark.slow
 def test_synthetic_landmarks_train_and_run_through_unipose(tmp_path):
-    import backend.model.testing as testing
+    import support.tiny_model as testing
     from backend.model import UniPose
     from backend.vision import LandmarkEncoder, VisualProcessor
 

@@ -15,4 +15,5 @@ from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose
 from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
 
 __all__ = ["Batch", "IGNORE", "IMAGE_PLACEHOLDER", "LoraSettings", "LossOutput", "POSE_PLACEHOLDER", "PoseVocab",
-           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TEMPLATES", "TaskOutput", "UniPose", "UniPoseConfig", "collate", "task_messages"]
+           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TEMPLATES", "TaskOutput", "UniPose",
+           "UniPoseConfig", "collate", "task_messages"]

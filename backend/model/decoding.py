@@ -187,7 +187,8 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         code_ids = vocab.code_ids(codes)
         pose_chunk = (embedding(torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1)),
                       posing[:, None].expand(-1, n + 1),
-                      torch.cat([torch.full_like(code_ids, stream.new_span()), torch.full_like(code_ids[:, :1], -1)], 1),
+                      torch.cat([torch.full_like(code_ids, stream.new_span()),
+                                 torch.full_like(code_ids[:, :1], -1)], 1),
                       next_position[:, None] + torch.arange(n + 1, device=device))
         after = stream.logits(stream.feed(*pose_chunk)[:, -1])
         logits = torch.where(posing[:, None], after, text_logits)

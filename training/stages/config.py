@@ -48,7 +48,7 @@ class StageConfig:
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
-    mixed_precision: str = "auto"      # "auto" (bf16 where native: see train.resolve_precision) | "no" | "bf16" | "fp16"
+    mixed_precision: str = "auto"      # "auto" (bf16 where native, train.resolve_precision) | "no" | "bf16" | "fp16"
     checkpoint_every: int = 200        # optimizer steps
     keep_checkpoints: int = 2
     log_every: int = 1

@@ -19,7 +19,8 @@ class MetricsLog:
             self.writer = SummaryWriter(str(Path(folder) / "tensorboard"), purge_step=resume_step + 1)
 
     def _read(self) -> list[dict]:
-        return [json.loads(l) for l in self.path.read_text().splitlines() if l.strip()] if self.path.is_file() else []
+        return ([json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+                if self.path.is_file() else [])
 
     def log(self, record: dict) -> None:
         if not self.enabled:
@@ -38,4 +39,4 @@ class MetricsLog:
 
 def read_metrics(folder: Path) -> list[dict]:
     path = Path(folder) / "metrics.jsonl"
-    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()] if path.is_file() else []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []

@@ -169,7 +169,8 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
         timed_out = deadline is not None and time.time() >= deadline and step < n_steps
         if (run.checkpoint_every and step % run.checkpoint_every == 0 or timed_out) and step < n_steps:
             accelerator.wait_for_everyone()
-            progress = {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum, "total_steps": n_steps}
+            progress = {"step": step, "epoch": epoch, "micro_batch": position + config.grad_accum,
+                        "total_steps": n_steps}
             if deepspeed:  # ZeRO shards the optimizer: DeepSpeed's own checkpoint format, written by every rank
                 folder = ckpt_dir / f"step-{step:07d}"
                 accelerator.save_state(str(folder / "deepspeed"))

@@ -55,8 +55,9 @@ def write_toy_corpus(folder: str | Path, poses_per_clip: int = 10, clips_per_cla
              split=np.array(split_of), augmented=np.zeros(len(ids), bool))
     with (folder / "captions.jsonl").open("w") as out:
         for pose_id, (arm, leg) in zip(ids, labels):
-            a, l = ARMS[arm][2], LEGS[leg][2]
-            texts = [f"{l} and {a}.", f"{a[0].upper() + a[1:]}; {l}.", f"A pose where {l} and {a}."]
+            arm_text, leg_text = ARMS[arm][2], LEGS[leg][2]
+            texts = [f"{leg_text} and {arm_text}.", f"{arm_text[0].upper() + arm_text[1:]}; {leg_text}.",
+                     f"A pose where {leg_text} and {arm_text}."]
             out.write(json.dumps({"id": pose_id, "captions": texts}) + "\n")
     with (folder / "pairs.jsonl").open("w") as out:
         for split in ("train", "val", "test"):
