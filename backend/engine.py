@@ -9,7 +9,7 @@ be tested with a small fake model.
 import functools
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -28,6 +28,11 @@ MAX_SAMPLES = 16
 MAX_TEMPERATURE = 5.0
 MAX_GUIDANCE = 8.0
 MAX_SEED = 2**63 - 1
+# Variants of a pose answer when no temperature is asked for: the first is the greedy answer, the others are
+# sampled this warm (temperature 1 tips bodies over; greedy repeats the same pose; measured by eye on rendered
+# variants of the shipped model, docs/experiments/variants.png).
+VARIANT_TEMPERATURE = 0.7
+VARIANT_TOP_P = 0.9
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -52,11 +57,13 @@ class PoseModel(Protocol):
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to decode: greedy at temperature 0; `seed` makes sampling repeatable. guidance: how strongly a pose
-    answer follows its prompt (prompt guidance; 1 = plain decoding, None = the model's default)."""
+    """How to decode: greedy at temperature 0; `seed` makes sampling repeatable. temperature None: greedy for one
+    answer; for several poses, the greedy pose first and the others sampled (VARIANT_TEMPERATURE, VARIANT_TOP_P).
+    guidance: how strongly a pose answer follows its prompt (prompt guidance; 1 = plain decoding, None = the
+    model's default)."""
     seed: int | None = None
     num_samples: int = 1
-    temperature: float = 0.0
+    temperature: float | None = None
     top_p: float = 1.0
     guidance: float | None = None
 
@@ -151,7 +158,7 @@ def check_image(value: Any, field: str, limits: ImageLimits = ImageLimits()) -> 
                            f"{type(error).__name__}: {error}") from None
 
 
-def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = 0.0,
+def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = None,
                    top_p: Any = 1.0, guidance: Any = None) -> Sampling:
     """Range-check the optional sampling parameters."""
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)
@@ -160,15 +167,15 @@ def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = 0.
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) \
             or not 1 <= num_samples <= MAX_SAMPLES:
         raise InvalidInput("num_samples", f"an integer from 1 to {MAX_SAMPLES}", _describe(num_samples))
-    if not _is_number(temperature) or not 0.0 <= temperature <= MAX_TEMPERATURE:
-        raise InvalidInput("temperature", f"a number from 0 to {MAX_TEMPERATURE:g} (0 = greedy)",
+    if temperature is not None and (not _is_number(temperature) or not 0.0 <= temperature <= MAX_TEMPERATURE):
+        raise InvalidInput("temperature", f"a number from 0 to {MAX_TEMPERATURE:g} (0 = greedy) or null",
                            _describe(temperature))
     if not _is_number(top_p) or not 0.0 < top_p <= 1.0:
         raise InvalidInput("top_p", "a number in (0, 1]", _describe(top_p))
     if guidance is not None and (not _is_number(guidance) or not 0.0 <= guidance <= MAX_GUIDANCE):
         raise InvalidInput("guidance", f"a number from 0 to {MAX_GUIDANCE:g} (1 = plain decoding) or null",
                            _describe(guidance))
-    return Sampling(seed, num_samples, float(temperature), float(top_p),
+    return Sampling(seed, num_samples, None if temperature is None else float(temperature), float(top_p),
                     None if guidance is None else float(guidance))
 
 
@@ -285,7 +292,7 @@ class UniPoseEngine:
     def _run(self, task: str, sampling: Sampling, **inputs) -> Any:
         try:
             options = {} if sampling.guidance is None else {"guidance": sampling.guidance}
-            return self.model.run(task, num_samples=sampling.num_samples, temperature=sampling.temperature,
+            return self.model.run(task, num_samples=sampling.num_samples, temperature=sampling.temperature or 0.0,
                                   top_p=sampling.top_p, seed=sampling.seed, **options, **inputs)
         except MemoryError:
             raise ModelError(f"{task}: out of memory") from None
@@ -295,7 +302,13 @@ class UniPoseEngine:
             raise ModelError(f"{task} failed: {type(error).__name__}: {error}") from error
 
     def _poses(self, task: str, sampling: Sampling, **inputs) -> list[np.ndarray]:
-        poses = list(self._run(task, sampling, **inputs).poses or [])
+        if sampling.temperature is None and sampling.num_samples > 1:  # the best answer, then variants
+            best = self._run(task, replace(sampling, num_samples=1, temperature=0.0), **inputs).poses or []
+            variants = replace(sampling, num_samples=sampling.num_samples - 1, temperature=VARIANT_TEMPERATURE,
+                               top_p=min(sampling.top_p, VARIANT_TOP_P))
+            poses = list(best) + list(self._run(task, variants, **inputs).poses or [])
+        else:
+            poses = list(self._run(task, sampling, **inputs).poses or [])
         if not poses:
             raise ModelError(f"{task}: the model produced no pose")
         try:

@@ -41,8 +41,9 @@ def test_text2pose_writes_samples_and_preview(model, tmp_path, capsys):
     assert [p.name for p in sorted(out.parent.iterdir())] == ["pose-2.json", "pose-3.json", "pose.json"]
     assert load_pose(out).rotations.shape == (22, 3)
     assert Image.open(preview).size[0] > 0
-    call = model.calls[-1]
-    assert (call["seed"], call["num_samples"], call["temperature"]) == (3, 3, 1.0)
+    best, variants = model.calls[-2:]  # the greedy pose first, then two sampled variants
+    assert (best["seed"], best["num_samples"], best["temperature"]) == (3, 1, 0.0)
+    assert (variants["seed"], variants["num_samples"], variants["temperature"]) == (3, 2, 0.7)
     assert model.loads == [("ckpt", "auto")]
 
 

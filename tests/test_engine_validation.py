@@ -89,6 +89,17 @@ def test_check_sampling_ranges():
         assert info.value.field == field
 
 
+def test_several_poses_without_a_temperature_are_the_greedy_pose_then_sampled_variants():
+    model = FakeModel()
+    poses = UniPoseEngine(model).text_to_pose("kneel", Sampling(seed=5, num_samples=3))
+    assert len(poses) == 3
+    best, variants = model.calls
+    assert (best["num_samples"], best["temperature"], best["top_p"]) == (1, 0.0, 1.0)
+    assert (variants["num_samples"], variants["temperature"], variants["top_p"], variants["seed"]) == (2, 0.7, 0.9, 5)
+    UniPoseEngine(model).text_to_pose("kneel", Sampling(seed=5))     # one answer: greedy
+    assert (model.calls[-1]["num_samples"], model.calls[-1]["temperature"]) == (1, 0.0)
+
+
 def test_engine_tasks_pass_checked_inputs_to_the_model(images):
     model = FakeModel()
     engine = UniPoseEngine(model)

@@ -23,7 +23,8 @@ from backend.tasks import INPUTS, TASKS, Task
 def _sampling_options(parser: argparse.ArgumentParser, samples: bool) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (repeatable sampling)")
     parser.add_argument("--temperature", type=float, default=None,
-                        help="sampling temperature; 0 = greedy (default: 0, or 1 with --samples > 1)")
+                        help="sampling temperature; 0 = greedy (default: greedy; with --samples K > 1 the first pose "
+                             "is greedy and the others are sampled at 0.7, top-p 0.9)")
     if samples:
         parser.add_argument("--samples", type=int, default=1, metavar="K", help="number of poses to sample")
         parser.add_argument("--guidance", type=float, default=None, metavar="W",
@@ -97,10 +98,9 @@ def _task_inputs(args: argparse.Namespace) -> dict:
 def run_task(args: argparse.Namespace) -> int:
     from backend.engine import InvalidInput, ModelError, check_sampling
     samples = getattr(args, "samples", 1)
-    temperature = args.temperature if args.temperature is not None else (1.0 if samples > 1 else 0.0)
     inputs = _task_inputs(args)
     try:
-        sampling = check_sampling(seed=args.seed, num_samples=samples, temperature=temperature,
+        sampling = check_sampling(seed=args.seed, num_samples=samples, temperature=args.temperature,
                                   guidance=getattr(args, "guidance", None))
     except InvalidInput as error:
         raise CommandError(str(error).replace("num_samples", "--samples").replace("guidance", "--guidance")) from None
