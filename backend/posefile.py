@@ -121,7 +121,8 @@ def load_pose(path: str | Path) -> Pose:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise PoseFileError(f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+        raise PoseFileError(f"{path}: not valid JSON ({error.msg} at line {error.lineno} "
+                            f"column {error.colno})") from None
     try:
         return pose_from_dict(data)
     except PoseFileError as error:
@@ -275,7 +276,8 @@ def _reorder(rotations: np.ndarray, joints: object) -> np.ndarray:
         seen.add(name)
     if len(joints) != NUM_POSE_JOINTS:
         missing = [n for n in POSE_JOINT_NAMES if n not in seen]
-        raise PoseFileError(f'"joints" has {len(joints)} names, expected {NUM_POSE_JOINTS}; missing: {", ".join(missing)}')
+        raise PoseFileError(f'"joints" has {len(joints)} names, expected {NUM_POSE_JOINTS}; '
+                            f'missing: {", ".join(missing)}')
     order = [list(joints).index(name) for name in POSE_JOINT_NAMES]
     return rotations[order]
 

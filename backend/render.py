@@ -123,7 +123,8 @@ def body_capsules(axis_angle: np.ndarray, yaw: float = 0.0) -> tuple[np.ndarray,
     return ends, radii, [c.part for c in BODY_CAPSULES]
 
 
-def sweep_spheres(ends: np.ndarray, radii: np.ndarray, spacing: float = 0.2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sweep_spheres(ends: np.ndarray, radii: np.ndarray,
+                  spacing: float = 0.2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capsules as sphere sweeps, `spacing` times the smaller radius apart.
 
     ends (C, 2, 3), radii (C, 2) -> centres (S, 3), radii (S,), capsule index (S,).
@@ -138,7 +139,8 @@ def sweep_spheres(ends: np.ndarray, radii: np.ndarray, spacing: float = 0.2) -> 
     return np.concatenate(centres), np.concatenate(sphere_radii), np.concatenate(owner)
 
 
-def _rasterize(screen: np.ndarray, radii: np.ndarray, owner: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _rasterize(screen: np.ndarray, radii: np.ndarray, owner: np.ndarray, height: int,
+               width: int) -> tuple[np.ndarray, np.ndarray]:
     """Z-buffer a set of spheres.
 
     screen: (S, 3) pixel x, pixel y (down), depth in pixels (towards the camera); radii (S,) pixels;
@@ -294,7 +296,8 @@ def _render_views(bodies: list, size: int, views: tuple[str, ...], ghost_alpha: 
         def to_screen(points: np.ndarray) -> np.ndarray:
             cam = points @ axes.T  # (..., 3): right, up, towards
             return np.stack(
-                [s / 2 + (cam[..., 0] - x_mid) * scale, ground_px - (cam[..., 1] - ground) * scale, cam[..., 2] * scale], -1
+                [s / 2 + (cam[..., 0] - x_mid) * scale, ground_px - (cam[..., 1] - ground) * scale,
+                 cam[..., 2] * scale], -1
             )
 
         rgb = np.empty((s, s, 3))
@@ -408,7 +411,8 @@ def grid(images: list[Image.Image], columns: int = 4, gap: int = 6) -> Image.Ima
     rows = -(-len(images) // columns)
     cell_w = max(im.width for im in images)
     cell_h = max(im.height for im in images)
-    sheet = Image.new("RGB", (columns * cell_w + (columns + 1) * gap, rows * cell_h + (rows + 1) * gap), (225, 223, 218))
+    sheet = Image.new("RGB", (columns * cell_w + (columns + 1) * gap, rows * cell_h + (rows + 1) * gap),
+                      (225, 223, 218))
     for i, im in enumerate(images):
         r, c = divmod(i, columns)
         sheet.paste(im, (gap + c * (cell_w + gap), gap + r * (cell_h + gap)))

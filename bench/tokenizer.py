@@ -81,7 +81,8 @@ def main() -> None:
     rows.append(bench_row("paper (random weights)", paper, poses, args.batch_size, args.repeats))
 
     print(f"device={args.device} threads={args.threads} batch={args.batch_size} poses={len(poses)} ({args.poses})")
-    header = f"{'tokenizer':<24}{'params_M':>9}{'encode/s':>11}{'decode/s':>11}{'encode1_ms':>11}{'MPJPE_mm':>10}{'PA_mm':>8}{'codes':>7}"
+    header = (f"{'tokenizer':<24}{'params_M':>9}{'encode/s':>11}{'decode/s':>11}{'encode1_ms':>11}"
+              f"{'MPJPE_mm':>10}{'PA_mm':>8}{'codes':>7}")
     print(header)
     print("-" * len(header))
     for r in rows:

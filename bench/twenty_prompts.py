@@ -60,9 +60,11 @@ def _arms_out(j):
 
 # prompt -> (check or None, what the check means)
 PROMPTS = {
-    "raise both arms above the head": (_both(_above_head("left"), _above_head("right")), "upright, both wrists above head"),
+    "raise both arms above the head": (_both(_above_head("left"), _above_head("right")),
+                                       "upright, both wrists above head"),
     "a person standing with arms at their sides": (_hands_low, "upright, wrists below the waist"),
-    "a person sitting cross-legged on the floor": (_both(_knee_bent("left", 90), _knee_bent("right", 90)), "both knees bent > 90"),
+    "a person sitting cross-legged on the floor": (_both(_knee_bent("left", 90), _knee_bent("right", 90)),
+                                                   "both knees bent > 90"),
     "waving with the left hand": (_above_head("left"), "upright, left wrist above head"),
     "waving with the right hand": (_above_head("right"), "upright, right wrist above head"),
     "a person doing a squat": (_both(_knee_bent("left", 60), _knee_bent("right", 60)), "both knees bent > 60"),
@@ -79,7 +81,8 @@ PROMPTS = {
     "standing on the left leg": (_both(_upright, _knee_bent("right", 30)), "upright, right knee bent > 30"),
     "a boxer throwing a punch": (None, "look"),
     "bend forward at the waist": (None, "look"),
-    "a person jumping with both arms up": (_both(_above_head("left"), _above_head("right")), "upright, both wrists above head"),
+    "a person jumping with both arms up": (_both(_above_head("left"), _above_head("right")),
+                                           "upright, both wrists above head"),
 }
 
 

@@ -54,7 +54,7 @@ def capsule(start: np.ndarray, end: np.ndarray, radius: float, rings: int = 4, s
     verts.append(end + radius * z)  # top pole
     num_rings = 2 * rings
     ring = lambda r, s: 1 + r * segments + s % segments  # noqa: E731 (index of ring r, segment s)
-    faces = [(0, ring(0, s + 1), ring(0, s)) for s in range(segments)]
+    faces: list[tuple[int, ...]] = [(0, ring(0, s + 1), ring(0, s)) for s in range(segments)]
     for r in range(num_rings - 1):
         faces += [(ring(r, s), ring(r, s + 1), ring(r + 1, s + 1), ring(r + 1, s)) for s in range(segments)]
     top = len(verts) - 1

@@ -110,6 +110,7 @@ class BackendClient:
         request = Request(next(self._ids), method, dict(params), on_done, label=label or method)
         with self._lock:
             self._pending[request.id] = request
+        assert self._sendq is not None  # start() made it
         self._sendq.put({"jsonrpc": "2.0", "id": request.id, "method": method, "params": request.params})
         return request.id
 
@@ -142,6 +143,7 @@ class BackendClient:
 
     # ----- threads ---------------------------------------------------------------------------------
     def _write_loop(self, process: subprocess.Popen, sendq: queue.Queue) -> None:
+        assert process.stdin is not None  # started with stdin=PIPE
         while True:
             message = sendq.get()
             try:
@@ -154,6 +156,7 @@ class BackendClient:
                 return
 
     def _read_loop(self, process: subprocess.Popen, stderr_reader: threading.Thread) -> None:
+        assert process.stdout is not None  # started with stdout=PIPE
         for line in process.stdout:
             try:
                 message = json.loads(line)
@@ -170,13 +173,16 @@ class BackendClient:
             self._fail_pending(self.message + " (it restarts on the next request)")
 
     def _stderr_loop(self, process: subprocess.Popen) -> None:
+        assert process.stderr is not None  # started with stderr=PIPE
         for line in process.stderr:
             if line.strip():
                 self._stderr_tail.append(line.strip())
 
     def _handle(self, message: dict) -> None:
         method = message.get("method")
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        params = message.get("params")
+        if not isinstance(params, dict):
+            params = {}
         if method == "progress":
             fraction = params.get("fraction")
             self.progress = float(fraction) if isinstance(fraction, (int, float)) else None

@@ -22,7 +22,7 @@ from .client import BackendClient, default_environment
 def request_pose(command: list[str], cwd: str | None, prompt: str, seed: int | None, timeout: float) -> dict:
     """Ask a fresh backend for one pose; progress goes to stderr. Returns the result dict."""
     backend = BackendClient(command, cwd=cwd, env=default_environment())
-    answer = {}
+    answer: dict = {}
     params = {"text": prompt, "num_samples": 1, **({"seed": seed} if seed is not None else {})}
     try:
         backend.submit("text_to_pose", params, lambda result, error: answer.update(result=result, error=error))
@@ -145,6 +145,8 @@ def blend_pose(prompt: str | None, pose_json: dict | None, blend_path: str, prev
         target = rig.SmplRig(rig.create_smpl_rig(bpy.context, name="SMPL"))
     context = bpy.context
     if pose_json is None:
+        if prompt is None:
+            raise ValueError("give a prompt or a pose file (--pose)")
         result = request_pose(command, cwd, prompt, seed, timeout)
         pose_json = (result.get("poses") or [None])[0]
         title = f"text_to_pose: {prompt}"

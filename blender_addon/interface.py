@@ -1,5 +1,6 @@
 """The "UniPose" tab in the 3D View sidebar."""
 import textwrap
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -7,12 +8,15 @@ from . import jobs, rig
 from .body import skeleton
 from .client import ERROR, LOADING, READY
 
+if TYPE_CHECKING:  # fake-bpy-module's names for Blender's enum strings; the real bpy has no such module
+    from bpy.stub_internal.rna_enums import RegionTypeItems, SpaceTypeItems
+
 STATUS_ICONS = {"RUNNING": "SORTTIME", "DONE": "CHECKMARK", "ERROR": "ERROR", "CANCELLED": "X"}
 
 
 class _UniPosePanel:
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
+    bl_space_type: "SpaceTypeItems" = "VIEW_3D"
+    bl_region_type: "RegionTypeItems" = "UI"
     bl_category = "UniPose"
 
 

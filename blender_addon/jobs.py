@@ -100,6 +100,7 @@ def finish(uid: int, result: dict | None, error: str | None) -> None:
         stopped = error in ("cancelled", STOPPED_MESSAGE)
         item.status, item.text = ("CANCELLED" if stopped else "ERROR"), error
         return
+    assert result is not None  # the client passes a dict whenever there is no error
     item.timing_ms = float(result.get("timing_ms") or 0.0)
     if item.task in POSE_TASKS:
         poses = result.get("poses") or []
@@ -108,7 +109,8 @@ def finish(uid: int, result: dict | None, error: str | None) -> None:
             item.status, item.text = "ERROR", "the backend returned no pose"
             return
         try:
-            bpy.ops.unipose.apply_result("EXEC_DEFAULT", True, uid=uid, variant=0)
+            # registered by this add-on at run time, so not in fake-bpy-module's bpy.ops
+            bpy.ops.unipose.apply_result("EXEC_DEFAULT", True, uid=uid, variant=0)  # type: ignore[attr-defined]
         except RuntimeError as failure:  # the operator reported an error: keep it on the item
             item.status, item.text = "ERROR", str(failure).splitlines()[-1].strip()
     else:
@@ -145,7 +147,10 @@ def apply_item(context, item, variant: int) -> list[str]:
 
 
 def _redraw() -> None:
-    for window in bpy.context.window_manager.windows:
+    window_manager = bpy.context.window_manager
+    if window_manager is None:
+        return
+    for window in window_manager.windows:
         for area in window.screen.areas:
             if area.type == "VIEW_3D":
                 area.tag_redraw()

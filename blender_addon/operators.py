@@ -1,5 +1,6 @@
 """Operators: thin wrappers over `rig` and `jobs`; every rig change is one undo step."""
 import os
+from typing import TYPE_CHECKING, Any, Callable
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
@@ -9,6 +10,9 @@ from . import jobs, posedata, preferences, rig, rignames, smplmesh
 from .body import skeleton
 from .client import BackendError
 
+if TYPE_CHECKING:  # fake-bpy-module's names for Blender's enum strings; the real bpy has no such module
+    from bpy.stub_internal.rna_enums import OperatorTypeFlagItems
+
 
 def _report_failure(operator, error: Exception) -> set:
     operator.report({"ERROR"}, str(error))
@@ -17,7 +21,8 @@ def _report_failure(operator, error: Exception) -> set:
 
 class _RequestOperator:
     """Sends one backend request; the result arrives later in the panel and history."""
-    bl_options = {"REGISTER"}
+    bl_options: "set[OperatorTypeFlagItems]" = {"REGISTER"}
+    report: Callable[..., Any]  # bpy.types.Operator's, next in every subclass's bases
 
     def send(self, context, task: str, params: dict, request: str, armature: str = "") -> set:
         try:
@@ -382,7 +387,9 @@ class UNIPOSE_OT_clear_mapping(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class UNIPOSE_OT_export_mapping(bpy.types.Operator, ExportHelper):
+# Blender's own pattern (Operator, then the helper); fake-bpy-module types the two classes' check() and
+# invoke() differently, which mypy reports on the class line.
+class UNIPOSE_OT_export_mapping(bpy.types.Operator, ExportHelper):  # type: ignore[misc]
     bl_idname = "unipose.export_mapping"
     bl_label = "Export Mapping"
     bl_description = "Save the armature's bone mapping as a JSON preset"
@@ -399,7 +406,7 @@ class UNIPOSE_OT_export_mapping(bpy.types.Operator, ExportHelper):
         return {"FINISHED"}
 
 
-class UNIPOSE_OT_import_mapping(bpy.types.Operator, ImportHelper):
+class UNIPOSE_OT_import_mapping(bpy.types.Operator, ImportHelper):  # type: ignore[misc]  # as export_mapping
     bl_idname = "unipose.import_mapping"
     bl_label = "Import Mapping"
     bl_description = "Load a JSON bone-mapping preset onto the armature"

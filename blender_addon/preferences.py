@@ -20,7 +20,7 @@ def recorded_root() -> str | None:
 
 
 def is_checkout(folder: str | None) -> bool:
-    return bool(folder) and os.path.isdir(os.path.join(folder, "backend"))
+    return bool(folder and os.path.isdir(os.path.join(folder, "backend")))
 
 
 def project_root(folder: str = "") -> str | None:
@@ -99,7 +99,7 @@ def backend_command(prefs) -> tuple[list[str], str | None]:
         folder, python = python, detected_python(python) or ""
         if not python:
             raise ValueError(f"No .venv Python in {folder}: " + not_found_message().split(": ", 1)[1])
-    python = python or detected_python(folder)
+    python = python or detected_python(folder) or ""
     if not python:
         raise ValueError(not_found_message())
     command = [python, "-m", "backend", "serve", "--device", prefs.device]

@@ -22,7 +22,8 @@ class UniPoseSettings(bpy.types.PropertyGroup):
                                                                 "instead of the model's default")
     guidance: FloatProperty(name="Guidance", default=1.0, min=0.0, max=8.0, step=25,
                             description="How closely generated poses follow the prompt, instruction or image: "
-                                        "1 plain decoding, higher stronger but less natural, 0 the model's average pose")
+                                        "1 plain decoding, higher stronger but less natural, "
+                                        "0 the model's average pose")
     instruction: StringProperty(name="Instruction", description="How to change the pose, e.g. 'raise the left arm'")
     compare_mode: EnumProperty(name="Compare With", items=(
         ("ARMATURE", "Armature", "Another armature's current pose"),

@@ -25,6 +25,13 @@ def _matrix3(m) -> np.ndarray:
     return a / np.linalg.norm(a, axis=0, keepdims=True)
 
 
+def _update_view_layer() -> None:
+    """Re-evaluate the scene, so pose matrices read back what was just written."""
+    view_layer = bpy.context.view_layer
+    assert view_layer is not None  # a loaded scene always has one
+    view_layer.update()
+
+
 MAPPING_PROPERTY = "unipose_mapping"  # custom property on the armature object: a rignames preset (JSON)
 
 
@@ -107,7 +114,7 @@ class SmplRig:
         basis = np.stack([_matrix3(self.ob.pose.bones[b.name].matrix_basis) for b in bones])
         return rest, basis
 
-    def _bone_rotations(self):
+    def _bone_rotations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Q and M of every bone (B, 3, 3) each, parents (B,), and the joints' bone indices (22,)."""
         rest, basis = self._rotations()
         return rest, basis, self.parents, np.array([self.index[name] for name in self.joint_bones])
@@ -121,7 +128,7 @@ class SmplRig:
 
     def _evaluated_deltas(self) -> np.ndarray:
         """D of every bone (B, 3, 3) as Blender evaluates the pose (constraints included): posed @ Q^T."""
-        bpy.context.view_layer.update()
+        _update_view_layer()
         rest = self._rotations()[0]
         posed = np.stack([_matrix3(self.ob.pose.bones[name].matrix) for name in self.bone_names])
         return posed @ np.swapaxes(rest, -1, -2)
@@ -174,7 +181,7 @@ class SmplRig:
         depth = {bone: len(_ancestor_list(bone, self.parents)) for bone, _, _ in targets}
         changed = []
         for level in sorted(set(depth.values())):
-            bpy.context.view_layer.update()  # the parents' new pose
+            _update_view_layer()  # the parents' new pose
             for bone, j, delta in targets:
                 if depth[bone] != level or not mask[j]:
                     continue
@@ -193,7 +200,7 @@ class SmplRig:
     def joint_world_positions(self, depsgraph_update=True) -> np.ndarray:
         """(J, 3) world positions of the joints as Blender evaluates them."""
         if depsgraph_update:
-            bpy.context.view_layer.update()
+            _update_view_layer()
         matrix = self.ob.matrix_world
         if not self.exact:
             posed = np.array([self.ob.pose.bones[name].head for name in self.bone_names]).reshape(-1, 3)
@@ -220,7 +227,7 @@ class SmplRig:
 
     def body_surface_height(self, rest: bool = False) -> float:
         """World height (z) of the lowest point of the capsule body on the rig's current (or rest) pose."""
-        bpy.context.view_layer.update()
+        _update_view_layer()
         world = np.array(self.ob.matrix_world)
         if rest:
             heads = self.rest_heads()
@@ -261,7 +268,7 @@ class SmplRig:
         name = self.root_bone()
         pose_bone, bone = self.ob.pose.bones[name], self.ob.data.bones[name]
         world = np.array(self.ob.matrix_world)[:3, :3]
-        parent = np.eye(3)
+        parent: np.ndarray = np.eye(3)
         if bone.parent is not None:
             parent = np.array(self.ob.pose.bones[bone.parent.name].matrix)[:3, :3] @ \
                 np.linalg.inv(np.array(bone.parent.matrix_local)[:3, :3])
@@ -292,7 +299,7 @@ def _set_rotation(pose_bone, basis: Matrix) -> str:
         return "rotation_quaternion"
     if mode == "AXIS_ANGLE":
         axis, angle = quat.to_axis_angle()
-        pose_bone.rotation_axis_angle = (angle, *axis)
+        pose_bone.rotation_axis_angle = (angle, *axis.to_tuple())
         return "rotation_axis_angle"
     pose_bone.rotation_euler = basis.to_euler(mode, pose_bone.rotation_euler)
     return "rotation_euler"
@@ -355,11 +362,11 @@ def create_smpl_rig(context, name: str = "SMPL", style: str = "smplx", with_body
     for pose_bone in ob.pose.bones:
         pose_bone.rotation_mode = "QUATERNION"
     if model:
-        body = add_body(context, ob, to_blender(model["verts"]), model["faces"].tolist(), model["weights"], names)
+        add_body(context, ob, to_blender(model["verts"]), model["faces"].tolist(), model["weights"], names)
         soles = model["verts"][:, 1].min()
     elif with_body:
         verts, faces, bone_of_vertex, material_of_face = capsules.body_capsules(rest)
-        body = add_body(context, ob, to_blender(verts), faces, np.eye(24)[bone_of_vertex], names, material_of_face)
+        add_body(context, ob, to_blender(verts), faces, np.eye(24)[bone_of_vertex], names, material_of_face)
         soles = verts[:, 1].min()
     else:
         soles = rest[:, 1].min() - skeleton.FOOT_SOLE_BELOW_ANKLE

@@ -12,6 +12,7 @@ D by D = W @ F @ G @ F^T, and a bone's basis is M = Q^T @ D_parent^T @ D @ Q. Ro
 transform drop out: the pose lives in armature space and the object matrix is applied after it.
 """
 import re
+from typing import cast
 
 import numpy as np
 
@@ -96,10 +97,11 @@ def _walk(parents: np.ndarray, own: dict[int, np.ndarray], local: np.ndarray) ->
     deltas: list[np.ndarray | None] = [None] * len(parents)
 
     def delta(b: int) -> np.ndarray:
-        if deltas[b] is None:
+        found = deltas[b]
+        if found is None:
             p = int(parents[b])
-            deltas[b] = own[b] if b in own else local[b] if p < 0 else delta(p) @ local[b]
-        return deltas[b]
+            found = deltas[b] = own[b] if b in own else local[b] if p < 0 else delta(p) @ local[b]
+        return found
 
     return [delta(b) for b in range(len(parents))]
 
@@ -223,7 +225,7 @@ def rest_alignments(chains: list, heads: np.ndarray, frame: np.ndarray, smpl_res
                 align[j].append(parent_align)
                 continue
             target, smpl_target = None, None
-            walker = child
+            walker: int | None = child
             if k + 1 < len(chains[j]):
                 target = heads[chains[j][k + 1]]
             while target is None or np.linalg.norm(target - heads[bone]) < 0.01 * size:
@@ -309,8 +311,9 @@ def locals_from_deltas(deltas, parents, chains, frame, align=None) -> np.ndarray
             below = max(k for k in range(i) if globals_[line[k]] is not None)
             above = min(k for k in range(i + 1, len(line)) if globals_[line[k]] is not None)
             low, high = globals_[line[below]], globals_[line[above]]
+            assert low is not None and high is not None  # chosen among the set ones
             globals_[j] = low @ _power(low.T @ high, (i - below) / (above - below))
-    stacked = np.stack(globals_)
+    stacked = np.stack(cast(list[np.ndarray], globals_))  # every joint is set by now
     parent_globals = np.stack([np.eye(3)] + [stacked[skeleton.PARENTS[j]] for j in range(1, NUM_POSE_JOINTS)])
     return np.swapaxes(parent_globals, -1, -2) @ stacked
 

@@ -203,8 +203,8 @@ def assemble(roles: dict[str, int], parents: np.ndarray,
         if role in J and role not in ("pelvis", "spine1", "spine2", "spine3", "neck"):
             chains[J[role]] = [bone]
     missing = []
-    ends = [roles.get(k) for k in ("left_hip", "right_hip", "head")]
-    if all(e is not None for e in ends):
+    ends = [roles[k] for k in ("left_hip", "right_hip", "head") if k in roles]
+    if len(ends) == 3:
         pelvis = _common_ancestor(ends, parents)
         collars = [roles[k] for k in ("left_collar", "right_collar") if k in roles]
         chest = _common_ancestor(collars + [roles["head"]], parents) if collars else int(parents[roles["head"]])
@@ -276,7 +276,7 @@ def map_by_structure(bone_names: list[str], heads: np.ndarray,
     """A humanoid by its shape: a pelvis with two leg chains and a spine to a chest with two arms and a
     head, the spine pointing away from the legs. heads: (B, 3) rest heads; returns chains and missing."""
     count = len(parents)
-    children = [[] for _ in range(count)]
+    children: list[list[int]] = [[] for _ in range(count)]
     for b in range(count):
         if parents[b] >= 0:
             children[parents[b]].append(b)
@@ -296,11 +296,13 @@ def map_by_structure(bone_names: list[str], heads: np.ndarray,
             arms = sorted((c for c in children[chest] if depth[c] >= 3), key=lambda c: -depth[c])[:2]
             others = [c for c in children[chest] if c not in arms]
             head_path = _main_path(max(others, key=lambda c: depth[c]), children, depth) if others else []
-            leg_bones = [_limb(_main_path(c, children, depth), heads) for c in legs]
+            leg_limbs = [_limb(_main_path(c, children, depth), heads) for c in legs]
             arm_paths = [_main_path(c, children, depth) for c in arms]
-            arm_bones = [_limb(p, heads) for p in arm_paths]
-            if None in leg_bones or None in arm_bones or not head_path:
-                continue
+            arm_limbs = [_limb(p, heads) for p in arm_paths]
+            leg_bones = [lb for lb in leg_limbs if lb is not None]
+            arm_bones = [ab for ab in arm_limbs if ab is not None]
+            if len(leg_bones) < len(leg_limbs) or len(arm_bones) < len(arm_limbs) or not head_path:
+                continue  # a limb path too short for three bones
             up = heads[chest] - heads[pelvis]
             down = np.mean([heads[lb[2]] - heads[lb[0]] for lb in leg_bones], axis=0)
             if np.dot(up, down) > -0.5 * np.linalg.norm(up) * np.linalg.norm(down):
@@ -360,7 +362,7 @@ def _upright(chains: list[list[int]], heads: np.ndarray) -> bool:
     up = heads[chains[J["head"]][0]] - heads[chains[J["pelvis"]][0]]
     down = np.mean([heads[chains[J[f"{s}_ankle"]][0]] - heads[chains[J[f"{s}_hip"]][0]] for s in ("left", "right")],
                    axis=0)
-    return float(np.dot(up, down)) < -0.5 * np.linalg.norm(up) * np.linalg.norm(down)
+    return bool(float(np.dot(up, down)) < -0.5 * np.linalg.norm(up) * np.linalg.norm(down))
 
 
 def validate(mapping: RigMapping, bone_names: list[str]) -> list[str]:

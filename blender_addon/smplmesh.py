@@ -33,7 +33,8 @@ def load_model(folder: str) -> dict:
             weights = np.asarray(data["weights"], np.float64)
             regressor = np.asarray(data["J_regressor"], np.float64)
     except (KeyError, ValueError, OSError) as error:
-        raise SmplFileError(f"{path} is not a dense SMPL .npz (v_template, f, weights, J_regressor): {error}") from error
+        raise SmplFileError(f"{path} is not a dense SMPL .npz (v_template, f, weights, J_regressor): "
+                            f"{error}") from error
     if weights.shape != (len(verts), 24) or regressor.shape != (24, len(verts)):
         raise SmplFileError(f"{path}: expected the 24-joint SMPL model, got weights {weights.shape}")
     return {"verts": verts, "faces": faces, "weights": weights, "joints": regressor @ verts}

@@ -46,7 +46,8 @@ def stage_budget(model, corpus, name: str, stage, make_image, seed: int = 0, pro
             "max_tokens_per_sample": int(np.max(lengths)), "tokens": samples * float(np.mean(lengths)), "data": data}
 
 
-def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image, steps: int, batch: int | None) -> float:
+def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image, steps: int,
+                         batch: int | None) -> float:
     """Training throughput over `steps` optimizer steps after one warm-up step (this machine, this config)."""
     import dataclasses
     from accelerate import Accelerator

@@ -42,7 +42,8 @@ def task_table(task: str, scores: dict) -> list[str]:
              "| --- | --- | --- | --- |"]
     for key, label in rows:
         if key in scores:
-            lines.append(f"| {label} | {_fmt(scores[key])} | {_fmt(scores.get('real_' + key))} | {_fmt(paper.get(key))} |")
+            lines.append(f"| {label} | {_fmt(scores[key])} | {_fmt(scores.get('real_' + key))} "
+                         f"| {_fmt(paper.get(key))} |")
     return lines + [""]
 
 
@@ -59,7 +60,8 @@ def write_report(path: Path, header: dict, results: dict, tokenizer: dict | None
              "METEOR uses exact and Porter-stem matches only (no WordNet synonyms offline), so it reads lower "
              "than standard METEOR.", ""]
     if tokenizer:
-        lines += ["## Pose tokenizer (stage 0)", "", "| metric | this model | UniPose paper (AMASS) |", "| --- | --- | --- |",
+        lines += ["## Pose tokenizer (stage 0)", "", "| metric | this model | UniPose paper (AMASS) |",
+                  "| --- | --- | --- |",
                   f"| held-out MPJPE (mm) | {_fmt(tokenizer.get('mpjpe_mm'))} | {PAPER['tokenizer']['mpjpe_mm']} |",
                   f"| held-out PA-MPJPE (mm) | {_fmt(tokenizer.get('pa_mpjpe_mm'))} | – |", ""]
     lines += ["## Tasks", ""]
@@ -86,9 +88,9 @@ def render_table(renders: dict) -> list[str]:
     """Section for bench/image_pose.py's --json output: real pixels (rendered bodies) through BlazePose."""
     found = renders["photos"] - sum(renders.get("misses", {}).values())
     lines = ["### Image → pose on rendered bodies (real pixels)", "",
-             f"{renders['photos']} photos of held-out poses ({renders['source']}) rendered as clothed bodies in headless "
-             f"Blender from several views, ground truth known (`bench/image_pose.py`); BlazePose found the person in "
-             f"{found}/{renders['photos']}.", "",
+             f"{renders['photos']} photos of held-out poses ({renders['source']}) rendered as clothed bodies in "
+             f"headless Blender from several views, ground truth known (`bench/image_pose.py`); BlazePose found "
+             f"the person in {found}/{renders['photos']}.", "",
              "| method / view | photos | MPJPE (mm) ↓ | PA-MPJPE (mm) ↓ |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {name} | {row['photos']} | {_fmt(row['mpjpe_mm'])} | {_fmt(row['pa_mpjpe_mm'])} |"
               for name, row in renders["results"].items()]
@@ -137,7 +139,7 @@ def read_curves(run_dir: Path) -> dict[str, list[tuple[float, float]]]:
         path = Path(run_dir) / stage / "metrics.jsonl"
         if not path.is_file():
             continue
-        records = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         for key in ("loss", "total", "text_loss", "pose_loss"):
             points = [(r["step"], r[key]) for r in records if key in r]
             if points:

@@ -11,12 +11,16 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from backend.tasks import POSE_TASKS, TASKS, TEXT_TASKS
 from training.stages.config import EvalConfig, TrainConfig, config_from_dict, load_config
+
+if TYPE_CHECKING:  # PIL is imported where tiles are drawn
+    from PIL import Image
 
 REPORT_NAME = "report.md"
 DEFAULT_CORPUS = "data/corpus/v1"
@@ -166,7 +170,8 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
         curves = "training_curves.png" if (out_dir / "training_curves.png").is_file() else None
     example_grid(examples, out_dir / "examples.png")
     images = ("none (no visual processor)" if model.vision is None else "synthetic BlazePose landmarks of the "
-              "ground-truth poses (no pixels)" if "landmarks" in kinds else "capsule-body renderings of the ground-truth poses")
+              "ground-truth poses (no pixels)" if "landmarks" in kinds
+              else "capsule-body renderings of the ground-truth poses")
     header = {"checkpoint": str(checkpoint), "corpus": str(corpus_dir), "split": split, "max_samples": max_samples,
               "images": images}
     write_report(out_dir / REPORT_NAME, header, results, tokenizer, retrieval_log, curves,

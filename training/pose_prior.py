@@ -55,7 +55,8 @@ def main(argv=None) -> int:
     model = UniPose.from_pretrained(args.checkpoint, dtype="float32")
     kinds = [e["kind"] for e in model.vision.config()["encoders"]] if model.vision is not None else []
     with torch.no_grad():
-        priors = measure_priors(model, load_corpus(args.corpus), args.samples, image_source(kinds, args.image_size, seed=0))
+        priors = measure_priors(model, load_corpus(args.corpus), args.samples,
+                                image_source(kinds, args.image_size, seed=0))
     folder = args.checkpoint / MODEL_DIR
     print(f"wrote {save_priors(priors, folder)}")
     if args.guidance is not None:

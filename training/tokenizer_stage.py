@@ -156,7 +156,8 @@ def _start_from(tokenizer: PoseTokenizer, directory: Path) -> None:
     """Copies a saved tokenizer into `tokenizer`; a wider decoder is grown from the saved one (same function)."""
     trained = PoseTokenizer.from_pretrained(directory, device=tokenizer.device)
     if trained.config != dataclasses.replace(tokenizer.config, decoder_width=trained.config.decoder_width):
-        raise ValueError(f"{directory}: tokenizer sizes differ beyond decoder_width:\n{trained.config}\n{tokenizer.config}")
+        raise ValueError(f"{directory}: tokenizer sizes differ beyond decoder_width:\n{trained.config}\n"
+                         f"{tokenizer.config}")
     tokenizer.encoder.load_state_dict(trained.encoder.state_dict())
     tokenizer.codebook.load_state_dict(trained.codebook.state_dict())
     widen_decoder(trained.decoder, tokenizer.decoder)
@@ -204,7 +205,8 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
     run_dir = _path(tc.run_dir)
     device = torch.device(tc.device)
 
-    train_rotmats = axis_angle_to_rotmat(torch.from_numpy(load_split(config.data.poses, config.data.train_split))).to(device)
+    train_rotmats = axis_angle_to_rotmat(
+        torch.from_numpy(load_split(config.data.poses, config.data.train_split))).to(device)
     val_poses = load_split(config.data.poses, config.data.val_split)[: config.data.val_size]
 
     tokenizer = PoseTokenizer(config.model).to(device)
@@ -222,7 +224,8 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
 
     _set_training(tokenizer, tc.trainable)
     sums: dict[str, float] = {}
-    progress = tqdm(range(start, tc.max_steps), initial=start, total=tc.max_steps, disable=not show_progress, desc="tokenizer")
+    progress = tqdm(range(start, tc.max_steps), initial=start, total=tc.max_steps, disable=not show_progress,
+                    desc="tokenizer")
     last_time = time.time()
     for step in progress:
         batch = train_rotmats[torch.randint(len(train_rotmats), (tc.batch_size,))]  # (B, 22, 3, 3)
@@ -248,7 +251,8 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
                 record.update(_validate(tokenizer, val_poses))
                 _set_training(tokenizer, tc.trainable)
             log.log(record)
-            progress.set_postfix({k: f"{record[k]:.3g}" for k in ("total", "perplexity", "codes_alive", "val_mpjpe_mm") if k in record})
+            progress.set_postfix({k: f"{record[k]:.3g}" for k in ("total", "perplexity", "codes_alive", "val_mpjpe_mm")
+                                  if k in record})
         if done % tc.checkpoint_every == 0 or done == tc.max_steps:
             _save_checkpoint(run_dir, done, tokenizer, optimizer, scheduler, tc.keep_checkpoints)
     log.close()
@@ -259,7 +263,8 @@ def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool
 
 
 def _as_plain(config: TokenizerStageConfig) -> dict:
-    return {name: {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(getattr(config, name)).items()}
+    return {name: {k: list(v) if isinstance(v, tuple) else v
+                   for k, v in dataclasses.asdict(getattr(config, name)).items()}
             for name in ("model", "loss", "augment", "data", "train")}
 
 

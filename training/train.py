@@ -74,8 +74,9 @@ def _stage_texts(corpus) -> list[str]:
     return [t for texts in corpus.captions.values() for t in texts] + [t for *_, texts in corpus.pairs for t in texts]
 
 
-def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None, stop_after: int | None = None,
-              log=print, init: Path | None = None, budget_s: float | None = None) -> dict:
+def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, stages=None,
+              stop_after: int | None = None, log=print, init: Path | None = None,
+              budget_s: float | None = None) -> dict:
     """Run the configured stages in order; returns a summary (also written to OUT/train_summary.json).
 
     budget_s: wall-clock seconds for this call. When they run out, the stage in progress saves a checkpoint

@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     parser.add_argument("--title", help="caption above the views (default: the pose's text, if any)")
     parser.add_argument("--size", type=int, default=400, help="pixel size of each view (default: 400)")
     parser.add_argument("--smpl", metavar="DIR",
-                        help="folder with your own SMPL / SMPL-H / SMPL-X model files: draw that mesh instead of capsules")
+                        help="folder with your own SMPL / SMPL-H / SMPL-X model files: draw that mesh instead of "
+                             "capsules")
     parser.set_defaults(func=run)
 
 

@@ -72,7 +72,8 @@ _TOGETHER = re.compile(
     r"\b(?:hands|palms)\s+(?:\w+\s+)?(?:together|joined|clasped)\b|\b(?:clasped|joined)\s+hands\b|\bclap(?:s|ping)?\b"
     r"|\bprayer\s+position\b"
 )
-_SIT_FLOOR = re.compile(r"\b(?:sit|sits|sitting|seated|sat)\s+(?:down\s+)?(?:\w+\s+)?on\s+(?:the\s+)?(?:floor|ground|mat)\b")
+_SIT_FLOOR = re.compile(r"\b(?:sit|sits|sitting|seated|sat)\s+(?:down\s+)?(?:\w+\s+)?on\s+"
+                        r"(?:the\s+)?(?:floor|ground|mat)\b")
 _KNEEL = re.compile(
     r"\b(?:kneel|kneels|kneeling|knelt)\b(?:\s+(?:down\s+)?on\s+(?:the\s+|his\s+|her\s+|your\s+|their\s+)?"
     r"(?P<which>left|right|one)\s+knee)?"

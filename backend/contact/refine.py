@@ -82,7 +82,8 @@ def _depth(joint: int) -> int:
 
 # Joints grouped by depth in the tree (8 levels below the pelvis instead of 23 joints one by one):
 # forward kinematics level by level is what keeps an optimisation step at a few milliseconds.
-_LEVELS = [np.array([j for j in range(NUM_JOINTS) if _depth(j) == d]) for d in range(1, 1 + max(map(_depth, range(NUM_JOINTS))))]
+_LEVELS = [np.array([j for j in range(NUM_JOINTS) if _depth(j) == d])
+           for d in range(1, 1 + max(map(_depth, range(NUM_JOINTS))))]
 _BONES = torch.from_numpy(NEUTRAL_REST_JOINTS - NEUTRAL_REST_JOINTS[np.maximum(PARENTS, 0)])[..., None]  # (24, 3, 1)
 
 
@@ -142,7 +143,8 @@ def _segment_distance(points: torch.Tensor, starts: torch.Tensor, ends: torch.Te
     return (p - (a + t[..., None] * bone)).norm(dim=-1)
 
 
-def _pierce_depth(joints: torch.Tensor, global_rot: torch.Tensor, centres: torch.Tensor, sides: list[str]) -> torch.Tensor:
+def _pierce_depth(joints: torch.Tensor, global_rot: torch.Tensor, centres: torch.Tensor,
+                  sides: list[str]) -> torch.Tensor:
     """How deep each moving forearm/hand point sits inside the torso or head.
 
     joints (..., 24, 3), global_rot (..., 24, 3, 3), centres (..., P, 3) -> (..., N, 5) metres, >= 0.
@@ -223,7 +225,8 @@ def refine_pose(axis_angle: np.ndarray, contacts: list[Contact], config: RefineC
         over_limit = limit_excess(q, rotmats[:, :NUM_POSE_JOINTS], config.limit_margin)  # (B, L, 6)
         pierce = (_pierce_depth(joints, global_rot, centres, sides) if sides
                   else torch.zeros(config.starts, 1, 1, dtype=torch.float64))
-        legs = joints[:, stance[1::4] + stance[2::4] + stance[3::4]] - joints[:, stance[0::4] + stance[1::4] + stance[2::4]]
+        legs = (joints[:, stance[1::4] + stance[2::4] + stance[3::4]]
+                - joints[:, stance[0::4] + stance[1::4] + stance[2::4]])
         return q, gaps, above, over_limit, pierce, legs / legs.norm(dim=-1, keepdim=True)
 
     with torch.no_grad():
@@ -261,7 +264,8 @@ def refine_pose(axis_angle: np.ndarray, contacts: list[Contact], config: RefineC
         _, q_best, gaps_best = min(best.values(), key=lambda entry: entry[0])
     else:  # nothing met everything: the start that came nearest
         with torch.no_grad():
-            miss = (torch.relu(gaps.abs() - tolerance).sum(-1) + over_limit.flatten(1).sum(-1) + pierce.flatten(1).sum(-1))
+            miss = (torch.relu(gaps.abs() - tolerance).sum(-1) + over_limit.flatten(1).sum(-1)
+                    + pierce.flatten(1).sum(-1))
         b = int(miss.argmin())
         q_best, gaps_best = q[b].detach(), gaps[b].detach()
     refined = pose.copy()
@@ -288,7 +292,8 @@ def _name(joint: int) -> str:
     return JOINT_NAMES[joint]
 
 
-def apply_contacts(pose_axis_angle: np.ndarray, text: str, config: RefineConfig = RefineConfig()) -> tuple[np.ndarray, dict]:
+def apply_contacts(pose_axis_angle: np.ndarray, text: str,
+                   config: RefineConfig = RefineConfig()) -> tuple[np.ndarray, dict]:
     """Make a generated pose satisfy the contacts its text asks for.
 
     pose_axis_angle (22, 3), text: the prompt or edit instruction -> (refined (22, 3) float64, report) with

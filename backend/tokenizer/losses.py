@@ -44,7 +44,8 @@ def tokenizer_losses(
     target6d = torch.cat([target_rotmats[..., :, 0], target_rotmats[..., :, 1]], -1)  # (B, 22, 6)
     terms = {
         "pose": weights.pose * distance(output.rot6d, target6d),
-        "joints": weights.joints * distance(pose_joints_from_rotmats(output.rotmats), pose_joints_from_rotmats(target_rotmats)),
+        "joints": weights.joints * distance(pose_joints_from_rotmats(output.rotmats),
+                                            pose_joints_from_rotmats(target_rotmats)),
         "commit": weights.commit * output.commit_loss,
     }
     if vertex_fn is not None and weights.vertices > 0:

@@ -49,7 +49,8 @@ class PoseTokenizer(nn.Module):
         if rotations.shape[1:] == (self.config.num_joints, 3):
             rotations = axis_angle_to_rotmat(rotations)
         if rotations.ndim != 4 or rotations.shape[1:] != (self.config.num_joints, 3, 3):
-            raise ValueError(f"expected (B, {self.config.num_joints}, 3) or (B, {self.config.num_joints}, 3, 3), got {tuple(rotations.shape)}")
+            raise ValueError(f"expected (B, {self.config.num_joints}, 3) or (B, {self.config.num_joints}, 3, 3), "
+                             f"got {tuple(rotations.shape)}")
         return rotmat_to_rot6d(rotations)
 
     @torch.no_grad()

@@ -47,7 +47,9 @@ def pair_text_data(corpus: Corpus, split: str, embed: TextEmbeddings, max_items:
     pairs = [p for p in corpus.pairs if p[0] in members and p[1] in members and p[2]]
     if max_items is not None and len(pairs) > max_items:
         pairs = [pairs[k] for k in np.sort(np.random.default_rng(seed).choice(len(pairs), max_items, replace=False))]
-    stack = lambda key: torch.from_numpy(np.stack([corpus.pose(p[key]) for p in pairs])) if pairs else torch.zeros(0, 22, 3)
+    def stack(key: int) -> torch.Tensor:
+        return torch.from_numpy(np.stack([corpus.pose(p[key]) for p in pairs])) if pairs else torch.zeros(0, 22, 3)
+
     return RetrievalData(poses=stack(0), poses_b=stack(1), texts=[embed(p[2]) for p in pairs])
 
 
