@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.model.backbone import file_sha256
+
 MiB = 2**20
 REPO = Path(__file__).resolve().parents[1]
 BUNDLE_DIR = Path(".device")                 # git-ignored; the calls carry its stage/ and train/ folders
@@ -73,16 +75,8 @@ class Restage(Exception):
     """Parts staged by call 1 are missing (the machine went back between the calls)."""
 
 
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_entry(path: Path) -> dict:
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,7 +235,7 @@ def join_parts(folders: list[Path], entries: list[dict], target: Path) -> Path:
     with open(target, "wb") as out:
         for entry in entries:
             path = next((f / entry["name"] for f in folders if (f / entry["name"]).is_file()), None)
-            if path is None or sha256_file(path) != entry["sha256"]:
+            if path is None or file_sha256(path) != entry["sha256"]:
                 raise Restage(f"part {entry['name']} is missing or damaged")
             with open(path, "rb") as source:
                 shutil.copyfileobj(source, out)
@@ -336,7 +330,7 @@ def build_bundle(root: Path, bundle: Path, packed: Path, backbone_files: dict[st
             raise SizeError(f"call {call} would carry {size / MiB:.1f} MiB with a {tree / MiB:.1f} MiB tree; room "
                             f"{room / MiB:.1f} MiB. Biggest tree files: {biggest[:5]}")
     manifest = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": config,
-                "packed": {"name": packed.name, "bytes": packed.stat().st_size, "sha256": sha256_file(packed),
+                "packed": {"name": packed.name, "bytes": packed.stat().st_size, "sha256": file_sha256(packed),
                            "parts": parts},
                 "archives": archives, "tree_bytes": tree, "parked": list(parked),
                 "limits": dataclasses.asdict(limits)}
@@ -513,7 +507,7 @@ def stage_parts(bundle: Path, root: Path) -> list[str]:
     for part in manifest["packed"]["parts"]:
         source = bundle / part["name"]
         if source.is_file():
-            if sha256_file(source) != part["sha256"]:
+            if file_sha256(source) != part["sha256"]:
                 raise SystemExit(f"{source} is damaged")
             shutil.copyfile(source, root / "parts" / part["name"])
             copied.append(part["name"])
@@ -814,7 +808,7 @@ def receive(folders: list[Path], dest: Path, log=print) -> dict:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     tar = join_parts([Path(f) for f in folders], results["checkpoint_parts"], dest / CHECKPOINT_TAR)
-    if sha256_file(tar) != results["checkpoint_tar"]["sha256"]:
+    if file_sha256(tar) != results["checkpoint_tar"]["sha256"]:
         raise SystemExit("the reassembled checkpoint differs from the one packed on the GPU machine")
     extract(tar, dest)
     tar.unlink()

@@ -18,7 +18,8 @@ rotate twist stomp lunge box fish paint conduct pour type write unscrew screw an
 fly hold chop saw hammer dig shovel steer ride drive cartwheel flip rock shrug scratch yawn sip toss
 kneel mime act imitate""".split())
 _DOUBLE = {"run", "jog", "hop", "skip", "swim", "sit", "get", "put", "drop", "step", "hit", "swat", "stop",
-           "shrug", "chop", "dig", "grab", "clap", "spin", "twirl_", "shop", "plan", "slip", "trip", "tap", "flip", "sip"}
+           "shrug", "chop", "dig", "grab", "clap", "spin", "twirl_", "shop", "plan", "slip", "trip", "tap", "flip",
+           "sip"}
 _BALLS = {"basketball", "soccer", "football", "baseball", "volleyball", "golf", "tennis", "bowling"}
 _OBJECTS = {"basketball": "a basketball", "soccer": "a soccer ball", "football": "a football",
             "baseball": "a baseball", "volleyball": "a volleyball", "golf": "a golf club", "tennis": "a tennis racket"}

@@ -249,10 +249,12 @@ def realize(statement: Statement, rng: np.random.Generator, person: tuple[str, b
     kind, category = statement.kind, statement.category
     their = "their"
     if kind == "super" or kind not in ("angle", "distance", "relpos_x", "relpos_y", "relpos_z", "pitch", "ground"):
-        key = ("super", POSECODES[POSECODE_INDEX[statement.facts[0][0]]].joints[0]) if kind == "super" else (kind, category)
+        key = (("super", POSECODES[POSECODE_INDEX[statement.facts[0][0]]].joints[0]) if kind == "super"
+               else (kind, category))
         return _agree(str(rng.choice(_PHRASES[key])), person[0], person[1], their)
     det = str(rng.choice(["the", "their"])) if introduced and kind != "distance" else "the"
-    both_sides_pair = kind == "distance" and statement.obj and statement.subject[0].replace("left", "right") == statement.obj[0]
+    both_sides_pair = (kind == "distance" and statement.obj
+                       and statement.subject[0].replace("left", "right") == statement.obj[0])
     if both_sides_pair:  # left X vs right X: "the hands are close together"
         subject, plural = _noun_phrase((statement.subject[0], statement.obj[0]), rng, kind, det)
         predicate = str(rng.choice(_PHRASES[("pair", category)]))

@@ -8,7 +8,7 @@ import numpy as np
 
 from training.captioning.captions import _MIRROR, _REGION, _geometry
 from training.captioning.paircodes import PairFact, changed
-from training.captioning.posecodes import POSECODE_INDEX, POSECODES, SUPER_CONDITIONS, compute_posecodes
+from training.captioning.posecodes import POSECODES, SUPER_CONDITIONS, compute_posecodes
 
 _PART = {"wrist": "hand", "elbow": "elbow", "knee": "knee", "ankle": "foot", "shoulder": "shoulder",
          "hip": "hip", "upper_arm": "upper arm", "forearm": "forearm", "thigh": "thigh", "shin": "shin",
@@ -133,7 +133,8 @@ def _realize(kind: str, change: str, target, subject: tuple[str, ...], obj: tupl
         if len(obj) == 1 or obj[0] == obj[1]:
             o = _noun(obj[0], rng, "")
         elif obj[0].split("_")[0] != subject[0].split("_")[0]:
-            s, o = f"each {_noun(subject[0], rng, '').split()[-1]}", "the opposite " + _noun(obj[0], rng, "").split()[-1]
+            s, o = (f"each {_noun(subject[0], rng, '').split()[-1]}",
+                    "the opposite " + _noun(obj[0], rng, "").split()[-1])
         else:
             o = _noun(obj[0], rng, "", plural=True).replace("both", "your")
     return template.format(s=s, o=o)

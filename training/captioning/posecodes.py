@@ -274,15 +274,18 @@ def posecode_values(joints: np.ndarray, head_forward: np.ndarray | None = None) 
         elif code.kind == "torso_tilt":
             values[:, k] = tilt
         elif code.kind == "incline_fwd":
-            values[:, k] = np.where(level_hips & (tilt < 70), np.degrees(np.arctan2(_dot(torso, front_h), torso[:, 1])), np.nan)
+            values[:, k] = np.where(level_hips & (tilt < 70), np.degrees(np.arctan2(_dot(torso, front_h), torso[:, 1])),
+                                    np.nan)
         elif code.kind == "incline_side":
-            values[:, k] = np.where(level_hips & (tilt < 70), np.degrees(np.arctan2(_dot(torso, left_h), torso[:, 1])), np.nan)
+            values[:, k] = np.where(level_hips & (tilt < 70), np.degrees(np.arctan2(_dot(torso, left_h), torso[:, 1])),
+                                    np.nan)
         elif code.kind == "pelvis_height":
             values[:, k] = height[:, _j("pelvis")]
         elif code.kind == "torso_height":
             values[:, k] = height[:, [_j("pelvis"), _j("spine3"), _j("neck")]].max(axis=1)
         elif code.kind == "facing":
-            values[:, k] = np.cross(left, torso)[:, 1] / np.maximum(np.linalg.norm(np.cross(left, torso), axis=-1), 1e-9)
+            values[:, k] = (np.cross(left, torso)[:, 1]
+                            / np.maximum(np.linalg.norm(np.cross(left, torso), axis=-1), 1e-9))
         elif code.kind == "hip_axis":
             values[:, k] = left[:, 1]
         elif code.kind == "head_tilt":

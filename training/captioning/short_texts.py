@@ -119,7 +119,8 @@ _ARMS = {
     "reaching_down": (("reach down", "reach toward the floor"), ("reaching down", "reaching toward the floor"),
                       ("reaching down",)),
     "touching_toes": (("touch your toes",), ("touching the toes",), ("toe touch", "touching toes")),
-    "thinking_left": (("rest your chin on your left hand",), ("with the left hand on the chin",), ("left hand on chin",)),
+    "thinking_left": (("rest your chin on your left hand",), ("with the left hand on the chin",),
+                      ("left hand on chin",)),
     "thinking_right": (("rest your chin on your right hand",), ("with the right hand on the chin",),
                        ("right hand on chin",)),
     "thinking": (("put a hand to your chin",), ("with a hand on the chin",), ("hand on chin", "hand to chin")),
@@ -151,7 +152,8 @@ def claim_holds(claim: str, states: np.ndarray) -> bool:
 
 def _claims(state: str, table: dict) -> list[str]:
     """The state itself and the groups containing it that have phrases, narrowest first."""
-    groups = sorted((g for g, members in GROUPS.items() if state in members and g in table), key=lambda g: len(GROUPS[g]))
+    groups = sorted((g for g, members in GROUPS.items() if state in members and g in table),
+                    key=lambda g: len(GROUPS[g]))
     return [state] + groups
 
 

@@ -60,9 +60,9 @@ THRESHOLDS: dict[str, float] = {
     "facing_clear": 0.70,  # |chest direction . up| beyond this: clearly facing up or down
     "plank_hip_deg": 150.0,  # torso-thigh angle of a straight body
     "dog_hip_deg": 120.0,  # torso-thigh angle of an inverted V
-    "dog_reach_m": 0.70,
+    "dog_reach_m": 0.70,  # hands this far from the feet (a forward fold has them close)
     "dog_tilt_deg": 90.0,  # the torso of an inverted V points downward
-    "crouch_tilt_deg": 70.0,  # squats and crouches keep the torso within this of vertical  # hands this far from the feet (a forward fold has them close)
+    "crouch_tilt_deg": 70.0,  # squats and crouches keep the torso within this of vertical
     "jump_knee_above_pelvis_m": 0.08,  # tuck: knees pulled up to hip level
     "jump_pelvis_m": 0.30,
     # arms
@@ -251,8 +251,10 @@ def _body_states(g: Geometry) -> dict[str, np.ndarray]:
     s["sitting_floor"] = on_floor
     feet_mid = 0.5 * (g.p("left_ankle") + g.p("right_ankle"))
     pelvis_behind = g.along(feet_mid - g.p("pelvis"), g.front)  # > 0: the feet are in front of the pelvis
-    thighs_level = ((g.thigh_from_down("left") > T["chair_thigh_deg"]) & (g.thigh_from_down("right") > T["chair_thigh_deg"]))
-    chair_knees = np.all([(knee[x] > T["chair_knee_min_deg"]) & (knee[x] < T["chair_knee_max_deg"]) for x in sides], axis=0)
+    thighs_level = ((g.thigh_from_down("left") > T["chair_thigh_deg"])
+                    & (g.thigh_from_down("right") > T["chair_thigh_deg"]))
+    chair_knees = np.all([(knee[x] > T["chair_knee_min_deg"]) & (knee[x] < T["chair_knee_max_deg"]) for x in sides],
+                         axis=0)
     feet_apart = np.linalg.norm(g.p("left_ankle") - g.p("right_ankle"), axis=-1)
     s["sitting_chair"] = (sit_upright & thighs_level & chair_knees & (foot_down["left"] | foot_down["right"])
                           & (feet_apart < T["chair_feet_apart_m"]) & (pelvis > T["chair_pelvis_min_m"])
@@ -317,7 +319,8 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
     st["t_arms"] = np.all([straight[s] & (np.abs(level[s]) < T["t_arm_level_m"]) & (out_side[s] > T["t_arm_out_m"])
                            for s in sides], axis=0)
     arm_down_angle = {s: _angle_deg(g.p(f"{s}_elbow") - g.p(f"{s}_shoulder"), -g.t_up) for s in sides}
-    st["a_arms"] = np.all([straight[s] & (arm_down_angle[s] > T["a_pose_min_deg"]) & (arm_down_angle[s] < T["a_pose_max_deg"])
+    st["a_arms"] = np.all([straight[s] & (arm_down_angle[s] > T["a_pose_min_deg"])
+                           & (arm_down_angle[s] < T["a_pose_max_deg"])
                            & (sign[s] * g.along(g.p(f"{s}_wrist") - g.p(f"{s}_elbow"), g.t_left) > T["a_pose_out_m"])
                            & (np.abs(g.along(rel[s], g.t_front)) < T["a_pose_front_m"]) for s in sides], axis=0)
     st["a_arms"] &= up_vertical
@@ -335,8 +338,10 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
                           & (elbow["right"] < T["crossed_elbow_deg"]))
     mid = g.p("pelvis")
     st["hands_on_hips"] = np.all([
-        (np.linalg.norm(g.p(f"{s}_wrist") - (g.p(f"{s}_hip") + T["hip_point_up_m"] * g.t_up), axis=-1) < T["hip_hand_m"])
-        & (elbow[s] < T["hip_elbow_deg"]) & (sign[s] * g.along(g.p(f"{s}_elbow") - mid, g.t_left) > T["hip_elbow_out_m"])
+        (np.linalg.norm(g.p(f"{s}_wrist") - (g.p(f"{s}_hip") + T["hip_point_up_m"] * g.t_up), axis=-1)
+         < T["hip_hand_m"])
+        & (elbow[s] < T["hip_elbow_deg"])
+        & (sign[s] * g.along(g.p(f"{s}_elbow") - mid, g.t_left) > T["hip_elbow_out_m"])
         for s in sides], axis=0)
     head_middle = head + T["head_middle_up_m"] * g.t_up
     st["hands_on_head"] = np.all([(np.linalg.norm(g.p(f"{s}_hand") - head_middle, axis=-1) < T["head_hand_m"])
@@ -348,7 +353,8 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
         far = np.linalg.norm(rel[s], axis=-1) > T["point_out_m"]
         st[f"pointing_{s}"] = (straight[s] & far & (np.abs(level_h[s]) < T["point_level_m"])
                                & (y[o] < g.p("spine1")[:, 1]) & (y[o] < y[s] - T["point_other_below_m"])
-                               & (ahead_h[s] > -T["point_behind_m"]) & up_vertical & (out_side[s] > -T["point_behind_m"]))
+                               & (ahead_h[s] > -T["point_behind_m"]) & up_vertical
+                               & (out_side[s] > -T["point_behind_m"]))
         forearm_up = y[s] - g.p(f"{s}_elbow")[:, 1] > T["wave_forearm_up_m"]
         st[f"waving_{s}"] = (up_vertical & (y[s] > shoulder_y[s] + T["wave_above_shoulder_m"]) & forearm_up
                              & (elbow[s] > T["wave_elbow_min_deg"]) & (elbow[s] < T["wave_elbow_max_deg"])
@@ -356,7 +362,8 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
                              & (np.linalg.norm(g.p(f"{s}_wrist") - head, axis=-1) > T["wave_hand_head_m"])
                              & (out_side[s] > T["wave_out_m"]))
     knee_y = np.minimum(g.p("left_knee")[:, 1], g.p("right_knee")[:, 1])
-    feet = np.minimum(np.minimum(g.h("left_ankle"), g.h("left_foot")), np.minimum(g.h("right_ankle"), g.h("right_foot")))
+    feet = np.minimum(np.minimum(g.h("left_ankle"), g.h("left_foot")),
+                      np.minimum(g.h("right_ankle"), g.h("right_foot")))
     standing_legs = (g.h("pelvis") > T["bend_pelvis_m"]) & (feet < T["foot_down_m"])
     reach = np.linalg.norm((lw + rw - g.p("left_ankle") - g.p("right_ankle")) * np.array([0.5, 0.0, 0.5]), axis=-1)
     st["reaching_down"] = (standing_legs & (np.minimum(y["left"], y["right"]) < knee_y) & (g.tilt > T["reach_tilt_deg"])
@@ -376,12 +383,14 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
         st[f"thinking_{s}"] = ((np.linalg.norm(g.p(f"{s}_hand") - chin, axis=-1) < T["chin_hand_m"])
                                & (hand_y < head[:, 1]) & (elbow_y < shoulder_y[s]) & (elbow[s] < T["chin_elbow_deg"])
                                & (np.abs(g.along(g.p(f"{s}_hand") - head, g.t_left)) < T["chin_midline_m"])
-                               & (_dot(_normalize(g.p(f"{s}_wrist") - g.p(f"{s}_elbow")), g.t_up) > T["chin_forearm_up"])
+                               & (_dot(_normalize(g.p(f"{s}_wrist") - g.p(f"{s}_elbow")), g.t_up)
+                                  > T["chin_forearm_up"])
                                & (y[o] < chest[:, 1]) & up_vertical)  # the other hand low: not a boxing guard
         st[f"saluting_{s}"] = ((np.linalg.norm(g.p(f"{s}_hand") - brow, axis=-1) < T["salute_hand_m"])
                                & (hand_y > head[:, 1] + T["salute_above_head_m"]) & (elbow[s] < T["salute_elbow_deg"])
                                & (sign[s] * g.along(g.p(f"{s}_elbow") - head, g.t_left) > T["salute_elbow_out_m"])
-                               & (elbow_y > shoulder_y[s] - T["salute_elbow_low_m"]) & (y[o] < shoulder_y[o]) & up_vertical)
+                               & (elbow_y > shoulder_y[s] - T["salute_elbow_low_m"]) & (y[o] < shoulder_y[o])
+                               & up_vertical)
     return st
 
 

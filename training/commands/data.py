@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.add_argument("--state-sheets", type=Path, default=None, metavar="DIR",
-                       help="also write a contact sheet of 24 random poses per body state into DIR (for checking by eye)")
+                       help="also write a contact sheet of 24 random poses per body state into DIR "
+                       "(for checking by eye)")
     build.set_defaults(func=_build)
 
     convert = sub.add_parser("bvh2poses", help="one BVH file -> npz with rotations (N, 22, 3) axis-angle and fps")

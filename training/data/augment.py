@@ -36,7 +36,8 @@ def rotate_global(axis_angle: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     return out.astype(axis_angle.dtype)
 
 
-def reorient(axis_angle: np.ndarray, rng: np.random.Generator, jitter_deg: float = 15.0) -> tuple[np.ndarray, list[str]]:
+def reorient(axis_angle: np.ndarray, rng: np.random.Generator,
+             jitter_deg: float = 15.0) -> tuple[np.ndarray, list[str]]:
     """Give each pose a random whole-body orientation from ORIENTATIONS, jittered. Returns poses, names."""
     names = list(ORIENTATIONS)
     picks = rng.integers(len(names), size=len(axis_angle))

@@ -82,7 +82,8 @@ def extract_mocap(bvh_dir: Path | None, progress: bool, amass_dir: Path | None =
     clips = corpus.find_clips(bvh_dir) if bvh_dir else []
     clips += corpus.find_amass_clips(amass_dir) if amass_dir else []
     if not clips:
-        raise FileNotFoundError(f"no .bvh files under {bvh_dir}" + (f" and no AMASS motions under {amass_dir}" if amass_dir else ""))
+        raise FileNotFoundError(f"no .bvh files under {bvh_dir}"
+                                + (f" and no AMASS motions under {amass_dir}" if amass_dir else ""))
     extracted = [corpus.extract_clip(c) for c in _progress(clips, progress, desc="retarget", unit="clip")]
     sizes: dict[str, int] = {}
     for c in extracted:
@@ -94,7 +95,8 @@ def extract_mocap(bvh_dir: Path | None, progress: bool, amass_dir: Path | None =
         clip_ids += [c.info.clip_id] * len(c.frames)
         split += [group_split[c.info.group]] * len(c.frames)
     n = len(ids)
-    table = PoseTable(np.concatenate([c.axis_angle for c in extracted]), ids, clip_ids, split, ["mocap"] * n, [False] * n)
+    table = PoseTable(np.concatenate([c.axis_angle for c in extracted]), ids, clip_ids, split, ["mocap"] * n,
+                      [False] * n)
     return extracted, table, group_split
 
 

@@ -15,7 +15,6 @@ import numpy as np
 
 from backend.body.heading import remove_heading  # noqa: F401  (corpus.remove_heading is used by callers)
 from backend.body.kinematics import pose_joints
-from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 from training.data.bvh import read_bvh
 from training.data.retarget import bone_direction_errors, retarget
 

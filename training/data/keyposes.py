@@ -194,7 +194,8 @@ KEYPOSES: dict[str, dict] = {
                   "right_shoulder": Aim(-0.05, -1.0, 0.0, "world"), "right_elbow": Aim(0.0, -1.0, 0.0, "world")},
     "bending_to_touch_toes": {"pelvis": (100, 0, 0), "spine1": (25, 0, 0), "spine2": (25, 0, 0),
                               "spine3": (20, 0, 0), "left_hip": (-100, 0, 0), "right_hip": (-100, 0, 0),
-                              "left_shoulder": Aim(0.0, -0.85, -0.5, "world"), "left_elbow": Aim(0.0, -0.85, -0.5, "world"),
+                              "left_shoulder": Aim(0.0, -0.85, -0.5, "world"),
+                              "left_elbow": Aim(0.0, -0.85, -0.5, "world"),
                               "right_shoulder": Aim(0.0, -0.85, -0.5, "world"),
                               "right_elbow": Aim(0.0, -0.85, -0.5, "world")},
     "bending_forward": {"pelvis": (40, 0, 0), "spine1": (12, 0, 0), "spine2": (10, 0, 0), "left_hip": (-40, 0, 0),
@@ -334,7 +335,8 @@ def combination_library() -> tuple[np.ndarray, list[str]]:
     return np.concatenate([poses, mirror(poses)]), names + [f"{n}_mirrored" for n in names]
 
 
-def perturb(axis_angle: np.ndarray, rng: np.random.Generator, body_deg: float = 7.0, root_deg: float = 6.0) -> np.ndarray:
+def perturb(axis_angle: np.ndarray, rng: np.random.Generator, body_deg: float = 7.0,
+            root_deg: float = 6.0) -> np.ndarray:
     """Random small local rotations on top of each pose: (N, 22, 3) -> (N, 22, 3)."""
     n = len(axis_angle)
     scale = np.full(22, np.radians(body_deg))

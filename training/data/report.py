@@ -9,7 +9,8 @@ from training.data.retarget import LIMB_BONES
 SHEET_POSES = 16
 
 
-def retarget_table(errors: dict[str, tuple[str, dict[str, float], int]]) -> tuple[list[str], dict[str, dict[str, float]]]:
+def retarget_table(errors: dict[str, tuple[str, dict[str, float], int]]
+                   ) -> tuple[list[str], dict[str, dict[str, float]]]:
     """Per rig map, the frame-weighted mean error of every bone. errors: clip -> (rigmap, bone errors, frames)."""
     sums: dict[str, dict[str, float]] = {}
     weights: dict[str, dict[str, float]] = {}
@@ -51,7 +52,8 @@ def write_report(folder: Path, manifest: dict, table, category: np.ndarray, erro
     lines.append("| **all** | " + " | ".join(str(int(np.sum(split == s))) for s in ("train", "val", "test"))
                  + f" | {int(augmented.sum())} | {len(split)} |")
     lines += ["", "Sources: " + ", ".join(f"{k} {v}" for k, v in counts["per_source"].items()) + ".",
-              "Augmented poses (mirror, reorient, recombine, keypose) carry `augmented=True`; evaluate on the rest.", ""]
+              "Augmented poses (mirror, reorient, recombine, keypose) carry `augmented=True`; evaluate on the rest.",
+              ""]
     if text_stats:
         lines += ["## Text", "",
                   f"- captions: {counts.get('captions', 0)} ({_stats(text_stats['caption_words'])} words)",
@@ -86,7 +88,8 @@ def write_report(folder: Path, manifest: dict, table, category: np.ndarray, erro
         lines.append("")
     picked = sheet_indices(category, manifest["settings"]["seed"])
     captions = text_stats.get("captions", {})
-    lines += ["## Contact sheet", "", "Poses spread over the categories; each tile's title is cut short, the first caption in full:", ""]
+    lines += ["## Contact sheet", "",
+              "Poses spread over the categories; each tile's title is cut short, the first caption in full:", ""]
     for k, i in enumerate(picked):
         text = captions.get(table.ids[i], [""])[0] or "(no caption)"
         lines.append(f"{k + 1}. `{table.ids[i]}` [{category[i]}, {table.source[i]}] {text}")
@@ -132,10 +135,12 @@ def state_lines(states: np.ndarray, split: np.ndarray, augmented: np.ndarray, ma
     lines = ["## Poses per body state", "",
              "States are computed from the pose geometry (`training.captioning.states`); every short text is",
              "generated from them and parsed back (`unipose label` prints a pose's short texts).", "",
-             "| state | train | val | test | mocap (not augmented) | total |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| state | train | val | test | mocap (not augmented) | total |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     lines += [row(name, states[:, k]) for k, name in enumerate(STATES)]
     lines += ["", "State groups (any member state):", "",
-              "| group | train | val | test | mocap (not augmented) | total |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+              "| group | train | val | test | mocap (not augmented) | total |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     lines += [row(g, states[:, [STATES.index(m) for m in members]].any(axis=1)) for g, members in GROUPS.items()]
     counts = manifest["counts"]
     lines += ["", f"Short texts: {counts.get('short_texts', 0)} on {counts.get('poses_with_short_text', 0)} poses; "
@@ -207,7 +212,8 @@ def write_keypose_pictures(folder: Path, per_sheet: int = 24) -> list[Path]:
     render_poses(arm_poses, titles=titles, columns=4, size=190).save(path, optimize=True)
     written.append(path)
     lines = ["# Key poses", "",
-             "Hand-built poses the CMU clips lack (`training/data/keyposes.py`), drawn by `python -m training.data.report "
+             "Hand-built poses the CMU clips lack (`training/data/keyposes.py`), drawn by "
+             "`python -m training.data.report "
              "docs/keyposes`. Each title lists the body states the pose gets (`training/captioning/states.py`). In the",
              "corpus each key pose is perturbed (keeping its states) and its one-sided ones mirrored; the arm sets are",
              "also put on free-armed bodies (`COMBINATIONS`: \"kneeling with both arms raised\").", "",

@@ -21,7 +21,8 @@ def _progress(iterable, enabled: bool, **kwargs):
 def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: list[str], config, progress: bool,
                      augmented: list[bool] | None = None) -> dict:
     """poses (N, 22, 3). Augmented poses (and pairs with one) get `config.captions_per_augmented_pose` captions
-    (instructions) when the config has it. Returns {"counts": {...}, "caption_words": [...], "captions": {id: [...]}}."""
+    (instructions) when the config has it.
+    Returns {"counts": {...}, "caption_words": [...], "captions": {id: [...]}}."""
     from training.captioning.captions import caption_records
     from training.captioning.instructions import instruction_records
     from training.captioning.paircodes import select_pairs
