@@ -20,6 +20,7 @@ from PIL import Image
 from backend.body.heading import facing_rotation, rotate_root
 from backend.body.skeleton import NUM_POSE_JOINTS
 from backend.posefile import Pose, PoseFileError, pose_from_dict
+from backend.sampling import Sampling
 
 Progress = Callable[[str, float], None]  # (stage, fraction in [0, 1])
 
@@ -53,19 +54,6 @@ class ModelError(RuntimeError):
 class PoseModel(Protocol):
     def run(self, task: str, text: str | None = None, poses=(), images=(), num_samples: int = 1,
             temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None, **options) -> Any: ...
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How to decode: greedy at temperature 0; `seed` makes sampling repeatable. temperature None: greedy for one
-    answer; for several poses, the greedy pose first and the others sampled (VARIANT_TEMPERATURE, VARIANT_TOP_P).
-    guidance: how strongly a pose answer follows its prompt (prompt guidance; 1 = plain decoding, None = the
-    model's default)."""
-    seed: int | None = None
-    num_samples: int = 1
-    temperature: float | None = None
-    top_p: float = 1.0
-    guidance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -291,9 +279,7 @@ class UniPoseEngine:
 
     def _run(self, task: str, sampling: Sampling, **inputs) -> Any:
         try:
-            options = {} if sampling.guidance is None else {"guidance": sampling.guidance}
-            return self.model.run(task, num_samples=sampling.num_samples, temperature=sampling.temperature or 0.0,
-                                  top_p=sampling.top_p, seed=sampling.seed, **options, **inputs)
+            return self.model.run(task, sampling=sampling, **inputs)
         except MemoryError:
             raise ModelError(f"{task}: out of memory") from None
         except Exception as error:
@@ -308,7 +294,8 @@ class UniPoseEngine:
                                top_p=min(sampling.top_p, VARIANT_TOP_P))
             poses = list(best) + list(self._run(task, variants, **inputs).poses or [])
         else:
-            poses = list(self._run(task, sampling, **inputs).poses or [])
+            poses = list(self._run(task, replace(sampling, temperature=sampling.temperature or 0.0), **inputs).poses
+                         or [])
         if not poses:
             raise ModelError(f"{task}: the model produced no pose")
         try:
@@ -327,6 +314,6 @@ class UniPoseEngine:
     def _text(self, task: str, sampling: Sampling, **inputs) -> str:
         if sampling.num_samples != 1:
             raise InvalidInput("num_samples", f"1 ({task} returns one text)", str(sampling.num_samples))
-        text = self._run(task, sampling, **inputs).text
+        text = self._run(task, replace(sampling, temperature=sampling.temperature or 0.0), **inputs).text
         return text if isinstance(text, str) else ""  # None: the model answered with nothing usable
 

@@ -13,14 +13,15 @@ import sys
 import tempfile
 import threading
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image
 
-POSE_TASKS = ("text_to_pose", "image_to_pose", "edit_pose")
-TEXT_TASKS = ("pose_to_text", "image_to_text", "pose_diff", "image_diff")
+from backend.sampling import Sampling
+from backend.tasks import TEXT_TASKS
 
 
 class FakeModel:
@@ -30,10 +31,12 @@ class FakeModel:
     def __init__(self):
         self.calls = []
 
-    def run(self, task, text=None, poses=(), images=(), num_samples=1, temperature=0.0, top_p=1.0, seed=None,
-            **options):
+    def run(self, task, text=None, poses=(), images=(), sampling=None, **settings):
+        s = replace(sampling or Sampling(), **settings)
+        num_samples, seed = s.num_samples, s.seed
+        guidance = {} if s.guidance is None else {"guidance": s.guidance}
         self.calls.append(dict(task=task, text=text, poses=poses, images=images, num_samples=num_samples,
-                               temperature=temperature, top_p=top_p, seed=seed, **options))
+                               temperature=s.temperature, top_p=s.top_p, seed=seed, **guidance))
         if text == "explode":
             raise RuntimeError("boom")
         if text == "shout":

@@ -6,7 +6,8 @@ from PIL import Image
 
 from backend.model import IGNORE, LoraSettings, UniPose
 from backend.tasks import TASKS
-from backend.model.decoding import SamplingSettings, _Stream, generate
+from backend.model.decoding import _Stream, generate
+from backend.sampling import Sampling
 from support.tiny_model import make_tiny_checkpoint, randomize_lora
 
 torch.set_num_threads(2)
@@ -96,8 +97,8 @@ def test_padding_invariance(model):
 
 def test_one_shot_decoding_equals_full_mixed_mask_forward(model):
     prompt = model.builder.prompt(_messages("text_to_pose", model, text="kneel on the right knee"))
-    answers = generate(model, prompt.input_ids, prompt.span_ids, prompt.position_ids, [], 1,
-                       SamplingSettings(max_new_tokens=3), start_with_pose=True)
+    answers = generate(model, prompt.input_ids, prompt.span_ids, prompt.position_ids, [],
+                       Sampling(max_new_tokens=3), start_with_pose=True)
     codes = answers[0].pieces[0]
     assert codes.shape == (model.vocab.num_pose_tokens,)
     sample = model.build_sample("text_to_pose", text="kneel on the right knee", target=codes.numpy(), template=0)

@@ -26,11 +26,12 @@ def test_conversion_is_cached_by_hash(model):
 def test_one_shot_pose_matches_full_forward_on_smollm2(model):
     out = model.run("text_to_pose", text="Sit on the floor with crossed legs.")
     assert len(out.poses) == 1 and out.poses[0].shape == (22, 3) and np.isfinite(out.poses[0]).all()
-    from backend.model.decoding import SamplingSettings, generate
+    from backend.model.decoding import generate
+    from backend.sampling import Sampling
     from backend.model.tasks import task_messages
     prompt = model.builder.prompt(task_messages("text_to_pose", text="Sit on the floor with crossed legs.",
                                                 template=0))
-    codes = generate(model, prompt.input_ids, prompt.span_ids, prompt.position_ids, [], 1, SamplingSettings(),
+    codes = generate(model, prompt.input_ids, prompt.span_ids, prompt.position_ids, [], Sampling(),
                      start_with_pose=True, stop_after_pose=True)[0].pieces[0]
     sample = model.build_sample("text_to_pose", text="Sit on the floor with crossed legs.", target=codes.numpy(),
                                 template=0)

@@ -6,7 +6,6 @@ Training:    model = UniPose.from_backbone("smollm2", pose_tokenizer, vision)  (
              target=...)]; loss = model(model.collate(samples)).loss; model.save_pretrained(path).
              Which parts train in each stage: training/stages/unipose.py. Deployment: model.merge().
 """
-from backend.model.decoding import SamplingSettings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.templates import TEMPLATES
@@ -15,5 +14,5 @@ from backend.model.unipose import LoraSettings, LossOutput, TaskOutput, UniPose
 from backend.model.vocab import IMAGE_PLACEHOLDER, POSE_PLACEHOLDER, PoseVocab
 
 __all__ = ["Batch", "IGNORE", "IMAGE_PLACEHOLDER", "LoraSettings", "LossOutput", "POSE_PLACEHOLDER", "PoseVocab",
-           "SYSTEM_PROMPT", "Sample", "SamplingSettings", "SequenceBuilder", "TEMPLATES", "TaskOutput", "UniPose",
+           "SYSTEM_PROMPT", "Sample", "SequenceBuilder", "TEMPLATES", "TaskOutput", "UniPose",
            "UniPoseConfig", "collate", "task_messages"]

@@ -17,21 +17,7 @@ from transformers import DynamicCache
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import base_model
 from backend.model.guidance import guided_scores
-
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    """temperature 0 = greedy. top_p: nucleus sampling. max_new_tokens counts text tokens and poses.
-    pose_prior (n, K) and guidance: pose codes are chosen from guided scores (see guidance.py); None = plain.
-    expected_pose: a greedy pose answer also keeps the code distribution it was chosen from, so that it can be
-    decoded from expected code vectors (PoseTokenizer.decode_expected) instead of its argmax codes."""
-    temperature: float = 0.0
-    top_p: float = 1.0
-    max_new_tokens: int = 96
-    seed: int | None = None
-    pose_prior: torch.Tensor | None = None
-    guidance: float = 1.0
-    expected_pose: bool = True
+from backend.sampling import Sampling
 
 
 @dataclass
@@ -110,13 +96,15 @@ class _Stream:
 
 @torch.no_grad()
 def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt_positions: torch.Tensor,
-             images: list, num_samples: int, settings: SamplingSettings,
+             images: list, sampling: Sampling, pose_prior: torch.Tensor | None = None,
              start_with_pose: bool = False, stop_after_pose: bool = False) -> list[Generated]:
-    """Answers for one prompt, `num_samples` rows in one batch.
+    """Answers for one prompt, `sampling.num_samples` rows in one batch.
 
-    model: a UniPose (uses .llm, .vocab, .embed, .eos_ids, .device). prompt_*: (L,) tensors from a prompt
-    Sample. start_with_pose forces <pose_start> as the first answer token; stop_after_pose ends a row's
-    answer with its first pose (both used for the pose-output tasks).
+    model: a UniPose (uses .llm, .vocab, .embed, .eos_ids, .device, .config.guidance). prompt_*: (L,) tensors
+    from a prompt Sample. pose_prior (n, K): the task's prior for guided pose codes (guidance.py), applied
+    unless the guidance weight (sampling.guidance, else the checkpoint's default) is 1. start_with_pose forces
+    <pose_start> as the first answer token; stop_after_pose ends a row's answer with its first pose (both used
+    for the pose-output tasks).
 
     A token is fed together with the pose queries when it is <pose_start> (one forward, queries cropped
     after), and with start_with_pose the prompt itself goes in that same forward.
@@ -124,11 +112,15 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     vocab = model.vocab
     device = model.device
     generator = torch.Generator(device=device)
-    if settings.seed is not None:
-        generator.manual_seed(settings.seed)
+    if sampling.seed is not None:
+        generator.manual_seed(sampling.seed)
     else:
         generator.seed()
-    b, n = num_samples, vocab.num_pose_tokens
+    temperature = sampling.temperature or 0.0
+    weight = model.config.guidance if sampling.guidance is None else sampling.guidance
+    if weight == 1.0:
+        pose_prior = None  # plain decoding
+    b, n = sampling.num_samples, vocab.num_pose_tokens
     embedding = model.llm.get_input_embeddings()
     stream = _Stream(model, b, device)
     stream.next_span = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
@@ -143,11 +135,11 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     answers = [Generated() for _ in range(b)]
     query_ids = vocab.query_ids().to(device).expand(b, -1)  # (B, n)
 
-    for step_index in range(settings.max_new_tokens):
+    for step_index in range(sampling.max_new_tokens):
         if logits is None:
             tokens = torch.full((b,), vocab.pose_start, device=device)
         else:
-            tokens = choose(logits[:, :vocab.size] + text_bias, settings.temperature, settings.top_p, generator)
+            tokens = choose(logits[:, :vocab.size] + text_bias, temperature, sampling.top_p, generator)
         finished = torch.isin(tokens, eos)
         for row in torch.nonzero(active & ~finished & (tokens != vocab.pose_start)).flatten().tolist():
             answers[row].add_text(int(tokens[row]))
@@ -169,10 +161,10 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))
         stream.crop(n)
         code_logits = stream.code_logits(hidden[:, -n:])  # (B, n, K)
-        if settings.pose_prior is not None:
-            code_logits = guided_scores(code_logits, settings.pose_prior, settings.guidance)
-        codes = choose(code_logits, settings.temperature, settings.top_p, generator)
-        keep_probs = settings.expected_pose and settings.temperature <= 0
+        if pose_prior is not None:
+            code_logits = guided_scores(code_logits, pose_prior, weight)
+        codes = choose(code_logits, temperature, sampling.top_p, generator)
+        keep_probs = sampling.expected_pose and temperature <= 0
         probs = torch.softmax(code_logits.float(), dim=-1).cpu() if keep_probs else None  # (B, n, K)
         for row in torch.nonzero(posing).flatten().tolist():
             answers[row].pieces.append(codes[row].cpu())

@@ -5,7 +5,7 @@ One object serves inference (`run`, `chat`) and training (`build_sample`, `colla
 (vocab.py), the added token rows (new_token_rows.py), sequences (sequence.py), the mixed attention mask
 (attention.py), one-shot decoding (decoding.py), guidance (guidance.py) and checkpoint folders (checkpoint.py).
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +16,12 @@ from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
-from backend.model.decoding import Generated, SamplingSettings, generate
+from backend.model.decoding import Generated, generate
 from backend.model.new_token_rows import init_new_rows, is_tied, resize_embeddings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
+from backend.sampling import Sampling
 from backend.tasks import TASKS
 
 
@@ -205,45 +206,38 @@ class UniPose(nn.Module):
             return self.pose_tokenizer.encode(poses.to(self.device)).cpu()
 
     # ------------------------------------------------------------------ inference
-    def run(self, task: str, *, text=None, poses=(), images=(), num_samples: int = 1, temperature: float = 0.0,
-            top_p: float = 1.0, seed=None, max_new_tokens: int = 96, guidance: float | None = None,
-            expected_pose: bool = True) -> TaskOutput:
+    def run(self, task: str, *, text=None, poses=(), images=(), sampling: Sampling | None = None,
+            **settings) -> TaskOutput:
         """Run one of the seven tasks (template 0) and decode the answer.
 
-        guidance: prompt guidance of a pose answer (guidance.py), where the checkpoint has a prior for the task;
-        None = the checkpoint's default (config.guidance). expected_pose: see `chat`.
+        sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
+        `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one.
         """
         messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0)
-        weight = self.config.guidance if guidance is None else float(guidance)
-        prior = self.pose_priors.get(task) if weight != 1.0 else None
-        return self.chat(messages, num_samples=num_samples, temperature=temperature, top_p=top_p, seed=seed,
-                         max_new_tokens=max_new_tokens, pose_answer=TASKS[task].output == "pose",
-                         pose_prior=prior, guidance=weight, expected_pose=expected_pose)
+        return self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
+                         pose_prior=self.pose_priors.get(task), **settings)
 
-    def chat(self, messages: list[dict], *, num_samples: int = 1, temperature: float = 0.0, top_p: float = 1.0,
-             seed=None, max_new_tokens: int = 96, pose_answer: bool = False, pose_prior=None,
-             guidance: float = 1.0, expected_pose: bool = True) -> TaskOutput:
+    def chat(self, messages: list[dict], *, sampling: Sampling | None = None, pose_answer: bool = False,
+             pose_prior=None, **settings) -> TaskOutput:
         """Answer the next assistant turn of a conversation.
 
         messages: [{"role": "system"|"user"|"assistant", "content": str, "poses": [(22, 3)], "images": [...]}];
         `<pose>` / `<image>` in content mark where items go (unmarked ones are put first). Earlier assistant
         poses are fed back as pose tokens. In the returned text, `<pose>` marks where a pose was generated.
         pose_answer: the answer is exactly one pose (what `run` does for the pose-output tasks).
-        pose_prior (n, K), guidance: guided choice of pose codes (guidance.py); no prior = plain decoding.
-        expected_pose: a greedy (temperature 0) pose is decoded from each token's expected code vector under
-        the model's distribution (PoseTokenizer.decode_expected) rather than from its likeliest code; the
-        conversation itself still continues from the likeliest codes. Sampled poses use their sampled codes.
+        pose_prior (n, K): guided choice of pose codes at the sampling's guidance weight (guidance.py); None =
+        plain decoding. With expected_pose, a greedy pose is decoded from expected code vectors while the
+        conversation itself continues from the likeliest codes; sampled poses use their sampled codes.
         """
-        if num_samples < 1:
+        sampling = replace(sampling or Sampling(), **settings)
+        if sampling.num_samples < 1:
             raise ValueError("num_samples must be at least 1")
         prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
-        settings = SamplingSettings(temperature, top_p, max_new_tokens, seed, pose_prior, guidance, expected_pose)
         was_training = self.training
         self.eval()
         try:
             answers = generate(self, prompt.input_ids, prompt.span_ids, prompt.position_ids, prompt.images,
-                               num_samples, settings, start_with_pose=pose_answer,
-                               stop_after_pose=pose_answer)
+                               sampling, pose_prior, start_with_pose=pose_answer, stop_after_pose=pose_answer)
         finally:
             self.train(was_training)
         return self._task_output(answers)
