@@ -16,7 +16,7 @@ import torch
 from backend.paths import REPO_ROOT
 from backend.tokenizer import PoseTokenizer
 from backend.tokenizer.evaluation import evaluate_tokenizer
-from training.tokenizer_stage import load_config
+from training.stages.tokenizer import load_tokenizer_config
 
 DEFAULT_TOKENIZER = REPO_ROOT / "checkpoints" / "default" / "tokenizer"
 PAPER_CONFIG = REPO_ROOT / "training" / "configs" / "tokenizer_paper.yaml"
@@ -77,7 +77,7 @@ def main() -> None:
     if (DEFAULT_TOKENIZER / "config.json").is_file():
         rows.append(bench_row("default (trained)", PoseTokenizer.from_pretrained(DEFAULT_TOKENIZER, args.device), poses,
                               args.batch_size, args.repeats))
-    paper = PoseTokenizer(load_config(PAPER_CONFIG).model).to(args.device)
+    paper = PoseTokenizer(load_tokenizer_config(PAPER_CONFIG).model).to(args.device)
     rows.append(bench_row("paper (random weights)", paper, poses, args.batch_size, args.repeats))
 
     print(f"device={args.device} threads={args.threads} batch={args.batch_size} poses={len(poses)} ({args.poses})")

@@ -13,7 +13,7 @@ from backend.cli import main as cli_main
 from backend.tokenizer import PoseTokenizer
 from backend.tokenizer.augment import AugmentConfig, augment_batch, jitter_global_orientation, joint_noise
 from training.stages.logger import read_metrics
-from training.tokenizer_stage import evaluate_stage, load_config, train
+from training.stages.tokenizer import evaluate_stage, load_tokenizer_config, train
 
 TINY_YAML = Path(__file__).resolve().parents[1] / "training" / "configs" / "tokenizer_tiny.yaml"
 
@@ -66,7 +66,7 @@ def tiny_data(tmp_path) -> dict:
 
 
 def test_few_steps_lower_the_loss(tiny_data, tmp_path):
-    config = load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"),
+    config = load_tokenizer_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"),
                                                                    "export_dir": str(tmp_path / "export")}})
     tokenizer = train(config, fresh=True, show_progress=False)
     records = read_metrics(tmp_path / "run")
@@ -85,7 +85,7 @@ def test_few_steps_lower_the_loss(tiny_data, tmp_path):
 def test_resume_continues_exactly(tiny_data, tmp_path):
     def run(name: str, max_steps: int, fresh: bool) -> PoseTokenizer:
         overrides = {"data": tiny_data, "train": {"run_dir": str(tmp_path / name), "max_steps": max_steps}}
-        return train(load_config(TINY_YAML, overrides), fresh=fresh, show_progress=False)
+        return train(load_tokenizer_config(TINY_YAML, overrides), fresh=fresh, show_progress=False)
 
     straight = run("straight", 40, fresh=True)
     run("resumed", 40, fresh=True)
@@ -100,7 +100,7 @@ def test_resume_continues_exactly(tiny_data, tmp_path):
 
 def test_cli_tokenizer_eval_prints_the_contract_line(tmp_path, capsys):
     torch.manual_seed(0)
-    tokenizer = PoseTokenizer(load_config(TINY_YAML).model)
+    tokenizer = PoseTokenizer(load_tokenizer_config(TINY_YAML).model)
     tokenizer.save_pretrained(tmp_path / "ckpt" / "tokenizer")
     rotations = (np.random.default_rng(1).normal(size=(12, 22, 3)) * 0.3).astype(np.float32)
     np.savez(tmp_path / "poses.npz", rotations=rotations, fps=np.float32(30))
@@ -142,13 +142,13 @@ def test_losses_use_paper_weights_and_optional_vertices():
 
 def test_decoder_fine_tuning_keeps_every_token_id(tiny_data, tmp_path):
     """trainable: decoder trains a wider decoder on frozen codes: the encoder, codebook and ids stay unchanged."""
-    base = train(load_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "base"),
+    base = train(load_tokenizer_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "base"),
                                                                        "export_dir": str(tmp_path / "base_export")}}),
                  fresh=True, show_progress=False)
     overrides = {"data": tiny_data, "model": {"decoder_width": 24},
                  "train": {"run_dir": str(tmp_path / "decoder"), "init_from": str(tmp_path / "base_export"),
                            "trainable": "decoder", "lr": 1e-2}}
-    tuned = train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+    tuned = train(load_tokenizer_config(TINY_YAML, overrides), fresh=True, show_progress=False)
 
     assert tuned.decoder.stem.out_channels == 24 and tuned.encoder.stem.out_channels == 16
     for key, value in base.state_dict().items():
@@ -182,18 +182,18 @@ def test_a_widened_decoder_computes_what_the_trained_one_did():
 
 def test_decoder_fine_tuning_rejects_a_different_tokenizer(tiny_data, tmp_path):
     with pytest.raises(ValueError, match="init_from"):
-        load_config(TINY_YAML, {"train": {"trainable": "decoder"}})
-    PoseTokenizer(load_config(TINY_YAML).model).save_pretrained(tmp_path / "source")
+        load_tokenizer_config(TINY_YAML, {"train": {"trainable": "decoder"}})
+    PoseTokenizer(load_tokenizer_config(TINY_YAML).model).save_pretrained(tmp_path / "source")
     overrides = {"data": tiny_data, "model": {"code_dim": 12},
                  "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"),
                            "trainable": "decoder"}}
     with pytest.raises(ValueError, match="beyond decoder_width"):
-        train(load_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+        train(load_tokenizer_config(TINY_YAML, overrides), fresh=True, show_progress=False)
 
 
 @pytest.mark.parametrize("path", sorted(TINY_YAML.parent.glob("tokenizer_*.yaml")), ids=lambda p: p.stem)
 def test_every_tokenizer_config_loads(path):
-    config = load_config(path)
+    config = load_tokenizer_config(path)
     assert config.model.num_tokens == 80 and config.model.codebook_size == 2048
     if config.train.trainable == "decoder":
         assert config.train.export_dir != config.train.init_from  # never overwrite the tokenizer whose codes are kept

@@ -110,7 +110,7 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
     """Evaluate every task the checkpoint supports; writes OUT/report.md, OUT/results.json, PNGs.
 
     run_dir: the training run (loss curves, stage-0 tokenizer evaluation); tokenizer_eval: a tokenizer
-    eval.json written by training.tokenizer_stage (overrides the run's); renders: the --json output of
+    eval.json written by training.stages.tokenizer (overrides the run's); renders: the --json output of
     bench/image_pose.py (image -> pose on rendered bodies), added to the report as its own section.
     """
     from backend.model.unipose import UniPose
@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     parser.add_argument("--max-samples", type=int, help="held-out samples per task")
     parser.add_argument("--run", help="the training run folder, for loss curves (default: the checkpoint's parent "
                         "when it holds a config.json)")
-    parser.add_argument("--tokenizer-eval", help="a tokenizer eval.json (training.tokenizer_stage) to report")
+    parser.add_argument("--tokenizer-eval", help="a tokenizer eval.json (training.stages.tokenizer) to report")
     parser.add_argument("--renders", help="bench/image_pose.py --json output: image -> pose on rendered bodies")
     args = parser.parse_args(argv)
     checkpoint = Path(args.checkpoint)

@@ -57,12 +57,12 @@ def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, log=print) -> Pa
     if given:
         shutil.copytree(given, target)
         return target
-    from training import tokenizer_stage
+    from training.stages import tokenizer as tokenizer_stage
     overrides = {"data": {"poses": str(Path(poses_npz).resolve())},
                  "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve())}}
     if config.tokenizer.get("max_steps"):
         overrides["train"]["max_steps"] = int(config.tokenizer["max_steps"])
-    tok_config = tokenizer_stage.load_config(config.tokenizer["config"], overrides)
+    tok_config = tokenizer_stage.load_tokenizer_config(config.tokenizer["config"], overrides)
     log(f"stage0: pose tokenizer, {tok_config.train.max_steps} steps")
     tokenizer = tokenizer_stage.train(tok_config)
     report = tokenizer_stage.evaluate_stage(tok_config, tokenizer)

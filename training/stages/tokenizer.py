@@ -1,6 +1,6 @@
 """Stage 0: train and evaluate the pose tokenizer (VQ-VAE).
 
-    python -m training.tokenizer_stage --config training/configs/tokenizer_default.yaml
+    python -m training.stages.tokenizer --config training/configs/tokenizer_default.yaml
 
 Runs resume from the newest checkpoint in `train.run_dir` (pass --fresh to start over). The run folder
 gets `metrics.jsonl` (losses, codebook usage, perplexity, validation errors), `checkpoints/step-N/`
@@ -48,7 +48,7 @@ class DataConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TokenizerTrainConfig:
     run_dir: str
     max_steps: int
     batch_size: int = 256
@@ -85,7 +85,7 @@ class TokenizerStageConfig:
     loss: LossWeights
     augment: AugmentConfig
     data: DataConfig
-    train: TrainConfig
+    train: TokenizerTrainConfig
 
 
 def _section(cls, values: dict | None, name: str):
@@ -100,7 +100,7 @@ def _section(cls, values: dict | None, name: str):
     return cls(**values)
 
 
-def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> TokenizerStageConfig:
+def load_tokenizer_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> TokenizerStageConfig:
     """YAML file -> config; `overrides` maps a section to replaced keys (e.g. {"train": {"max_steps": 10}})."""
     raw = yaml.safe_load(Path(path).read_text()) or {}
     unknown = set(raw) - {"model", "loss", "augment", "data", "train"}
@@ -113,7 +113,7 @@ def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = 
         loss=_section(LossWeights, raw.get("loss"), "loss"),
         augment=_section(AugmentConfig, raw.get("augment"), "augment"),
         data=_section(DataConfig, raw.get("data"), "data"),
-        train=_section(TrainConfig, raw.get("train"), "train"),
+        train=_section(TokenizerTrainConfig, raw.get("train"), "train"),
     )
 
 
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-only", action="store_true", help="evaluate the exported tokenizer, no training")
     args = parser.parse_args(argv)
     overrides = {"train": {"max_steps": args.max_steps}} if args.max_steps else None
-    config = load_config(args.config, overrides)
+    config = load_tokenizer_config(args.config, overrides)
     if args.eval_only:
         tokenizer = PoseTokenizer.from_pretrained(_path(config.train.export_dir or ""))
     else:
