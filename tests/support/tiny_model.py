@@ -11,30 +11,17 @@ import torch
 from backend.model.templates import TEMPLATES
 from backend.model.checkpoint import LLM_DIR, MODEL_DIR
 from backend.model.unipose import UniPose
+from training.stages.tiny_backbone import train_text_tokenizer
 
-CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-          "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 _CORPUS_WORDS = ("the left right arm leg knee elbow hand foot head torso bend raise lower straight forward backward "
                  "up down sitting standing kneeling lying the person is with their arms legs slightly more less "
                  "move your and a of to in on at towards away from body pose shoulder hip").split()
 
 
 def tiny_text_tokenizer(vocab_size: int = 320):
-    """A byte-level BPE tokenizer trained in memory on the task templates, with a ChatML chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    """The tiny config's byte-level BPE tokenizer (ChatML template), trained in memory on the task templates."""
     corpus = [t for templates in TEMPLATES.values() for t in templates] + [" ".join(_CORPUS_WORDS)] * 4
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tokenizer.train_from_iterator(corpus, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    fast.chat_template = CHATML
-    return fast
+    return train_text_tokenizer(corpus, vocab_size)
 
 
 def tiny_llm_config(vocab_size: int, tied: bool = True, model_type: str = "llama"):
