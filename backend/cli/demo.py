@@ -19,6 +19,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     print(f'UniPose demo: "{args.prompt}" -> {args.output} (first run: ~1 min to load Blender and the model)')
-    blend_args = argparse.Namespace(prompt=args.prompt, output=args.output, preview=args.preview, seed=args.seed,
-                                    checkpoint=None, device="auto", threads=None, verbose=False)
+    from backend.cli import build_parser  # blend's own parser: its defaults stay in one place
+
+    blend_args = build_parser().parse_args(["blend", args.prompt, "-o", args.output, "--preview", args.preview,
+                                            "--seed", str(args.seed)])
     return blend.handler(blend_args)
