@@ -16,7 +16,9 @@ def xyz(x: float = 0.0, y: float = 0.0, z: float = 0.0) -> list[tuple[str, float
 
 def mirrored(statements: Statements) -> Statements:
     """The mirror image: left and right swapped, rotations about y and z reversed."""
-    swap = lambda name: name.replace("left", "@").replace("right", "left").replace("@", "right")
+    def swap(name: str) -> str:
+        return name.replace("left", "@").replace("right", "left").replace("@", "right")
+
     return {swap(joint): [(axis, deg if axis == "x" else -deg) for axis, deg in turns]
             for joint, turns in statements.items()}
 
@@ -63,7 +65,8 @@ STATEMENTS: dict[str, Statements] = {
                       "left_elbow": xyz(z=-100), "right_elbow": xyz(z=100)},
     "arms_crossed": {"left_shoulder": [("z", -50), ("y", -90)], "right_shoulder": [("z", 50), ("y", 90)],
                      "left_elbow": xyz(y=-90), "right_elbow": xyz(y=90)},
-    "praying": {"left_shoulder": [("z", -60), ("y", -50), ("x", -30)], "right_shoulder": [("z", 60), ("y", 50), ("x", -30)],
+    "praying": {"left_shoulder": [("z", -60), ("y", -50), ("x", -30)],
+                "right_shoulder": [("z", 60), ("y", 50), ("x", -30)],
                 "left_elbow": xyz(y=-110), "right_elbow": xyz(y=110)},
     "hands_on_head": {"left_shoulder": xyz(z=20), "right_shoulder": xyz(z=-20),
                       "left_elbow": xyz(z=130), "right_elbow": xyz(z=-130)},

@@ -70,7 +70,8 @@ def test_coverage_counts_stated_salient_facts():
     assert score_description("The person is kneeling.", kneel).covered == 1
     assert score_description("The left hand is below the left shoulder.", kneel).covered == 0
     up = _facts(ARMS_UP)
-    assert set(salient_facts(up.codes)) >= {("relpos_y:left_wrist:head", "above"), ("relpos_y:right_wrist:head", "above")}
+    assert set(salient_facts(up.codes)) >= {("relpos_y:left_wrist:head", "above"),
+                                            ("relpos_y:right_wrist:head", "above")}
     assert score_description("The hands are raised above the head.", up).covered == 2
     assert salient_facts(_facts(ARMS_DOWN).codes) == []   # nothing unusual to mention
 

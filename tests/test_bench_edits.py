@@ -12,7 +12,8 @@ from training.captioning.parse import parse_instruction
 from training.captioning.posecodes import AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 
 ARMS_DOWN = EXAMPLE_POSES["standing_arms_down"]
-DOWN = {"left_shoulder": [("z", -78)], "right_shoulder": [("z", 78)], "left_elbow": [("y", -10)], "right_elbow": [("y", 10)]}
+DOWN = {"left_shoulder": [("z", -78)], "right_shoulder": [("z", 78)],
+        "left_elbow": [("y", -10)], "right_elbow": [("y", 10)]}
 RIGHT_ARM_UP = pose_from_statements({**DOWN, "right_shoulder": [("z", -80)], "right_elbow": [("y", 0)]})
 RIGHT_ARM_UP_KNEE_BENT = pose_from_statements({**DOWN, "right_shoulder": [("z", -80)], "right_elbow": [("y", 0)],
                                                "left_hip": [("x", -40)], "left_knee": [("x", 70)]})

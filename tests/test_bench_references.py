@@ -54,5 +54,7 @@ def test_edit_lookup_applies_the_closest_edits_rotation_change():
     lookup = EditLookup(_corpus(), _judge("pair"), _embed)
     assert lookup.texts == ["raise your arms", "sit down"]
     # the training edit's own start pose and instruction give back its target pose
-    assert np.allclose(lookup.apply(EXAMPLE_POSES["standing_arms_down"], "sit down"), EXAMPLE_POSES["sitting"], atol=1e-5)
-    assert np.allclose(lookup.apply(EXAMPLE_POSES["t_pose"], "raise your arms"), EXAMPLE_POSES["arms_raised"], atol=1e-5)
+    assert np.allclose(lookup.apply(EXAMPLE_POSES["standing_arms_down"], "sit down"), EXAMPLE_POSES["sitting"],
+                       atol=1e-5)
+    assert np.allclose(lookup.apply(EXAMPLE_POSES["t_pose"], "raise your arms"), EXAMPLE_POSES["arms_raised"],
+                       atol=1e-5)
