@@ -18,8 +18,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.paths import DEFAULT_CHECKPOINT  # noqa: E402
-from training.datasets import load_corpus, task_records  # noqa: E402
-from training.stages.unipose import record_inputs  # noqa: E402
+from training.task_records import load_corpus, task_records  # noqa: E402
+from training.stages.model_setup import record_inputs  # noqa: E402
 
 BATCH = 8
 

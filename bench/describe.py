@@ -44,7 +44,7 @@ def main() -> int:
     from training.benchmarks.references import (DEFAULT_JUDGE, PoseLookup, encode_poses, encode_texts, load_judge,
                                                 mean_pose)
     from training.captioning.captions import caption_pose
-    from training.datasets import load_corpus, task_records
+    from training.task_records import load_corpus, task_records
     from training.metrics.retrieval import r_precision
     from training.retrieval.fit import POSE_TEXT, TextEmbeddings
 

@@ -39,7 +39,7 @@ def main() -> int:
     from backend.paths import default_checkpoint
     from training.benchmarks.references import DEFAULT_JUDGE, EditLookup, load_judge, mean_pose
     from training.captioning.parse import ParseError, parse_instruction
-    from training.datasets import load_corpus, task_records
+    from training.task_records import load_corpus, task_records
     from training.retrieval.fit import PAIR_TEXT, TextEmbeddings
 
     corpus = load_corpus(args.corpus)

@@ -38,7 +38,7 @@ def main() -> int:
     from backend.body.kinematics import pose_joints
     from backend.body.skeleton import JOINT_INDEX
     from backend.model.unipose import UniPose
-    from training.datasets import load_corpus, task_records
+    from training.task_records import load_corpus, task_records
     from training.metrics.tasks import score_poses
     from training.retrieval.fit import POSE_TEXT, TextEmbeddings, fit_retrieval_models
 

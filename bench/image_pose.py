@@ -44,7 +44,7 @@ IMAGE_SIZE = (320, 400)
 def read_corpus(corpus: Path):
     """The corpus, or None (with a note) when there is none."""
     try:
-        from training.datasets import load_corpus
+        from training.task_records import load_corpus
         return load_corpus(corpus)
     except (FileNotFoundError, KeyError) as error:
         print(f"note: no corpus ({error}); using the example poses", file=sys.stderr)
@@ -69,7 +69,7 @@ def held_out_pairs(data, split: str, count: int, seed: int) -> list[dict]:
     """Image-difference records {"id", "pose_a", "pose_b", "references"} of held-out pairs ([] without a corpus)."""
     if data is None or count <= 0:
         return []
-    from training.datasets import task_records
+    from training.task_records import task_records
     return task_records(data, "image_diff", split, evaluation=True, max_items=count, seed=seed)
 
 

@@ -38,7 +38,7 @@ def main() -> int:
     from backend.paths import default_checkpoint
     from backend.render import render_poses
     from training.benchmarks.references import DEFAULT_JUDGE, PoseLookup, load_judge, mean_pose
-    from training.datasets import load_corpus
+    from training.task_records import load_corpus
     from training.retrieval.fit import POSE_TEXT, TextEmbeddings
 
     prompts = PROMPTS[: args.limit] if args.limit else PROMPTS

@@ -5,7 +5,7 @@ import torch
 
 from backend.body.example_poses import EXAMPLE_POSES
 from training.benchmarks.references import EditLookup, PoseLookup, mean_pose
-from training.datasets import Corpus
+from training.task_records import Corpus
 from training.retrieval.model import RetrievalConfig, RetrievalModel
 
 NAMES = ["t_pose", "standing_arms_down", "arms_raised", "sitting", "squat"]

@@ -121,7 +121,7 @@ def rehearsal_inputs(tmp_path_factory):
     from backend.tokenizer import PoseTokenizer, PoseTokenizerConfig
     from training.stages.tiny_backbone import build_tiny_backbone
     from support.toy_corpus import write_toy_corpus
-    from training.datasets import load_corpus
+    from training.task_records import load_corpus
 
     base = tmp_path_factory.mktemp("inputs")
     corpus = write_toy_corpus(base / "corpus")
@@ -239,7 +239,7 @@ def test_one_lease_rehearsal(tmp_path, rehearsal_inputs, monkeypatch):
 
 def test_measured_rate_plans_every_stage(tmp_path, rehearsal_inputs, monkeypatch):
     from backend.model.backbone import SMOLLM2_DIR_ENV
-    from training.datasets import load_training_corpus
+    from training.task_records import load_training_corpus
     from training.stages.config import load_config
     from training.train import with_overrides
 

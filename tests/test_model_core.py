@@ -198,7 +198,7 @@ def test_every_task_gives_finite_loss_and_gradients_reach_only_trainable_parts(c
 
 
 def test_stage2_trains_only_the_projector(checkpoint):
-    from training.stages.unipose import set_trainable
+    from training.stages.model_setup import set_trainable
     model = _load(checkpoint, trainable=True)
     set_trainable(model, ("projector",))
     names = {n for n, p in model.named_parameters() if p.requires_grad}

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.datasets import load_corpus, stage_datasets, task_records
+from training.task_records import load_corpus, stage_datasets, task_records
 from backend.tasks import TASKS
 from training.stages.config import config_from_dict, load_config
 from support.toy_corpus import write_toy_corpus
@@ -71,7 +71,7 @@ def test_augmented_poses_are_excluded_from_evaluation(tmp_path):
 def test_release_corpus_from_posescript_and_posefix_files(tmp_path):
     import json
     import shutil
-    from training.datasets import load_release_corpus
+    from training.task_records import load_release_corpus
 
     fixture = Path("/work/shared/data/fixtures/amass_sample.npz")
     if not fixture.is_file():

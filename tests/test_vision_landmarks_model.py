@@ -6,7 +6,7 @@ import pytest
 
 from backend.body.example_poses import EXAMPLE_POSES
 from backend.vision.landmarks import landmark_source
-from training.stages.unipose import set_trainable
+from training.stages.model_setup import set_trainable
 
 
 @pytest.mark.slow

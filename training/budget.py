@@ -30,10 +30,10 @@ def _pose_tokenizer(config: TrainConfig, tokenizer_dir: str | None, folder: Path
 
 def stage_budget(model, corpus, name: str, stage, make_image, seed: int = 0, probe: int = 64) -> dict:
     """Samples, tokens per sample and total tokens of one stage as configured."""
-    from training.datasets import stage_datasets
+    from training.task_records import stage_datasets
     from training.stages.loop import total_steps
     from training.stages.mixing import MixedTaskDataset
-    from training.stages.unipose import record_inputs
+    from training.stages.model_setup import record_inputs
 
     data = MixedTaskDataset(stage_datasets(corpus, stage.tasks), stage.tasks, seed=seed)
     order = data.epoch_order(0)[:probe]
@@ -53,7 +53,7 @@ def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image
     from accelerate import Accelerator
     from training.stages.logger import read_metrics
     from training.stages.loop import run_stage
-    from training.stages.unipose import make_collate, set_trainable, unipose_loss
+    from training.stages.model_setup import make_collate, set_trainable, unipose_loss
 
     stage = dataclasses.replace(config.stages[name], max_steps=steps + 1,
                                 batch_size=batch or config.stages[name].batch_size, grad_accum=1)
@@ -84,8 +84,8 @@ def main(argv=None) -> int:
     parser.add_argument("--assume-tokens-per-s", type=float, help="also estimate hours at this throughput (a GPU's)")
     args = parser.parse_args(argv)
 
-    from training.datasets import load_training_corpus
-    from training.stages.unipose import build_unipose, config_image_source
+    from training.task_records import load_training_corpus
+    from training.stages.model_setup import build_unipose, config_image_source
 
     config = load_config(args.config)
     if config.run.num_threads:

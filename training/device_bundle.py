@@ -545,7 +545,8 @@ def measure_rate(config, corpus, tokenizer_dir: Path, work: Path, steps: int = 8
     from training.budget import stage_budget
     from training.stages.logger import read_metrics
     from training.stages.loop import run_stage
-    from training.stages.unipose import build_unipose, config_image_source, make_collate, set_trainable, unipose_loss
+    from training.stages.model_setup import (build_unipose, config_image_source, make_collate, set_trainable,
+                                             unipose_loss)
     from training.train import make_accelerator
 
     make_image = config_image_source(config.model)
@@ -586,8 +587,8 @@ def heldout_losses(checkpoint: Path, corpus, config, samples: int, batch: int = 
     """Teacher-forced loss (total, text, pose) per stage task on the validation split."""
     import torch
     from backend.model.unipose import UniPose
-    from training.datasets import task_records
-    from training.stages.unipose import config_image_source, make_collate
+    from training.task_records import task_records
+    from training.stages.model_setup import config_image_source, make_collate
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = UniPose.from_pretrained(checkpoint, device=device, dtype="float32")
@@ -656,7 +657,7 @@ def device_train(bundle: Path, root: Path, out: Path, deadline_s: float, config_
     start; plan_s (seconds to fit the steps to) and train_s (wall-clock cap on training) override that.
     A rerun on the same (still warm) machine keeps the plan and resumes where the last one stopped."""
     from backend.model.backbone import SMOLLM2_DIR_ENV
-    from training.datasets import load_training_corpus
+    from training.task_records import load_training_corpus
     from training.stages.config import config_from_dict, config_to_dict, load_config
     from training.train import train_all, with_overrides
 
@@ -732,7 +733,7 @@ def add_priors(checkpoint: Path, corpus, config, samples: int, log=print) -> lis
     from backend.model.checkpoint import MODEL_DIR
     from backend.model.unipose import UniPose
     from training.pose_prior import measure_priors
-    from training.stages.unipose import config_image_source
+    from training.stages.model_setup import config_image_source
     model = UniPose.from_pretrained(checkpoint, device="cuda" if torch.cuda.is_available() else "cpu", dtype="float32")
     with torch.no_grad():
         priors = measure_priors(model, corpus, samples, config_image_source(config.model, seed=0), log=log)

@@ -33,7 +33,7 @@ def _split(corpus) -> str:
 def generate(model, records: list[dict], make_image, max_new_tokens: int = 96) -> tuple[list, list[float], int]:
     """Run the model on every record (greedy). Returns (outputs, seconds per sample, failures); a failed pose
     is the rest pose and a failed text is empty."""
-    from training.stages.unipose import record_inputs
+    from training.stages.model_setup import record_inputs
 
     outputs, seconds, failures = [], [], 0
     for record in records:
@@ -114,10 +114,10 @@ def evaluate_checkpoint(checkpoint: Path, config: TrainConfig | None, out_dir: P
     bench/image_pose.py (image -> pose on rendered bodies), added to the report as its own section.
     """
     from backend.model.unipose import UniPose
-    from training.datasets import load_corpus, task_records
+    from training.task_records import load_corpus, task_records
     from training.eval_report import read_curves, plot_curves, write_report
     from training.retrieval.fit import TextEmbeddings, fit_retrieval_models
-    from training.stages.unipose import image_source
+    from training.stages.model_setup import image_source
 
     eval_cfg = config.eval if config else EvalConfig()
     max_samples = max_samples or eval_cfg.max_samples

@@ -19,8 +19,8 @@ from backend.tasks import POSE_TASKS
 def measure_priors(model, corpus, samples: int, make_image, seed: int = 0, log=print) -> dict[str, torch.Tensor]:
     """Task -> (n, K) mean code log-probabilities over training inputs of that task."""
     from backend.model.guidance import mean_code_logprobs
-    from training.datasets import task_records
-    from training.stages.unipose import record_inputs
+    from training.task_records import task_records
+    from training.stages.model_setup import record_inputs
 
     priors = {}
     for task in POSE_TASKS:
@@ -49,8 +49,8 @@ def main(argv=None) -> int:
     from backend.model.guidance import save_priors
     from backend.model.checkpoint import CONFIG_NAME, MODEL_DIR
     from backend.model.unipose import UniPose
-    from training.datasets import load_corpus
-    from training.stages.unipose import image_source
+    from training.task_records import load_corpus
+    from training.stages.model_setup import image_source
 
     model = UniPose.from_pretrained(args.checkpoint, dtype="float32")
     kinds = [e["kind"] for e in model.vision.config()["encoders"]] if model.vision is not None else []

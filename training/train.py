@@ -84,10 +84,10 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     init: a UniPose checkpoint the first stage continues from instead of a fresh model (its pose tokenizer
     replaces stage 0), e.g. more training of a shipped model under another config.
     """
-    from training.datasets import load_training_corpus, stage_datasets
+    from training.task_records import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
     from training.stages.mixing import MixedTaskDataset
-    from training.stages.unipose import config_image_source, make_collate, set_trainable, unipose_loss
+    from training.stages.model_setup import config_image_source, make_collate, set_trainable, unipose_loss
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -169,7 +169,7 @@ def _load_or_build(config: TrainConfig, previous: Path | None, tokenizer_dir: Pa
     if previous is not None:
         from backend.model.unipose import UniPose
         return UniPose.from_pretrained(previous, trainable=True, merge_lora=False)
-    from training.stages.unipose import build_unipose
+    from training.stages.model_setup import build_unipose
     return build_unipose(config.model, tokenizer_dir, out, texts, seed=config.run.seed)
 
 

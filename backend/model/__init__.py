@@ -4,7 +4,7 @@ Inference:   UniPose.from_pretrained(path).run(task, text=..., poses=..., images
 Training:    model = UniPose.from_backbone("smollm2", pose_tokenizer, vision)  (or from_pretrained(...,
              trainable=True)); model.add_lora(LoraSettings()); samples = [model.build_sample(task, ...,
              target=...)]; loss = model(model.collate(samples)).loss; model.save_pretrained(path).
-             Which parts train in each stage: training/stages/unipose.py. Deployment: model.merge().
+             Which parts train in each stage: training/stages/model_setup.py. Deployment: model.merge().
 """
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, task_messages

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
-from training.datasets import Corpus
+from training.task_records import Corpus
 from training.retrieval.fit import PAIR_TEXT, POSE_TEXT, TextEmbeddings, fit_retrieval_models
 from training.retrieval.model import RetrievalModel
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.datasets import Corpus
+from training.task_records import Corpus
 from training.retrieval.model import RetrievalConfig, RetrievalModel
 from training.retrieval.text_backbone import shared_sentence_encoder
 from training.retrieval.train import RetrievalData, train_retrieval

@@ -44,7 +44,7 @@ def config_image_source(model_cfg: dict, seed: int | None = None):
 
 
 def record_inputs(record: dict, make_image) -> dict:
-    """A task record (training.datasets) -> keyword arguments of UniPose.build_sample / run, plus target."""
+    """A task record (training.task_records) -> keyword arguments of UniPose.build_sample / run, plus target."""
     task = record["task"]
     if task in ("text_to_pose",):
         return {"text": record["text"], "target": record["pose"]}

@@ -1,4 +1,4 @@
-"""Task datasets for stages 1-3 and evaluation, read from the corpus built by `unipose data build`
+"""Task records for stages 1-3 and evaluation, read from the corpus built by `unipose data build`
 (or from the real PoseScript/PoseFix/AMASS releases through `training.data` loaders).
 
 Every item is a plain record (dict) that names its task; the model's task templates turn it into a
