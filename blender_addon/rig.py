@@ -178,7 +178,7 @@ class SmplRig:
         carrier = deltas[pelvis_parent] if pelvis_parent >= 0 else np.eye(3)
         targets = rigmap.chain_targets(local, carrier, self.chains, self.frame, self.align)
         rest = self._rotations()[0]
-        depth = {bone: len(_ancestor_list(bone, self.parents)) for bone, _, _ in targets}
+        depth = {bone: len(rignames.ancestors(bone, self.parents)) for bone, _, _ in targets}
         changed = []
         for level in sorted(set(depth.values())):
             _update_view_layer()  # the parents' new pose
@@ -277,14 +277,6 @@ class SmplRig:
         if keyframe is not None:
             pose_bone.keyframe_insert("location", frame=keyframe, group=pose_bone.name)
         return lift
-
-
-def _ancestor_list(bone: int, parents: np.ndarray) -> list[int]:
-    path = []
-    while bone >= 0:
-        path.append(bone)
-        bone = int(parents[bone])
-    return path
 
 
 def _set_rotation(pose_bone, basis: Matrix) -> str:

@@ -155,7 +155,7 @@ def convention_of(bone_names: list[str]) -> str:
     return "names"
 
 
-def _ancestors(bone: int, parents: np.ndarray) -> list[int]:
+def ancestors(bone: int, parents: np.ndarray) -> list[int]:
     """bone, its parent, ... up to the root."""
     path = []
     while bone >= 0:
@@ -166,17 +166,17 @@ def _ancestors(bone: int, parents: np.ndarray) -> list[int]:
 
 def _between(top: int, bottom: int, parents: np.ndarray) -> list[int] | None:
     """Bones strictly between ancestor `bottom` and its descendant `top`, root-most first (None if unrelated)."""
-    path = _ancestors(top, parents)
+    path = ancestors(top, parents)
     if bottom not in path:
         return None
     return path[1:path.index(bottom)][::-1]
 
 
 def _common_ancestor(bones: list[int], parents: np.ndarray) -> int:
-    shared = set(_ancestors(bones[0], parents))
+    shared = set(ancestors(bones[0], parents))
     for bone in bones[1:]:
-        shared &= set(_ancestors(bone, parents))
-    return next((b for b in _ancestors(bones[0], parents) if b in shared), -1)
+        shared &= set(ancestors(bone, parents))
+    return next((b for b in ancestors(bones[0], parents) if b in shared), -1)
 
 
 def share_spine(bones: list[int]) -> list[list[int]]:
@@ -232,7 +232,7 @@ def map_by_names(bone_names: list[str], parents: np.ndarray) -> tuple[list[list[
     for b, name in enumerate(bone_names):
         role, fk = role_of(name)
         if role is not None:
-            rank = (not fk, name.upper().startswith("DEF-"), len(_ancestors(b, parents)), b)
+            rank = (not fk, name.upper().startswith("DEF-"), len(ancestors(b, parents)), b)
             if role not in best or rank < best[role][0]:
                 best[role] = (rank, b)
     return assemble({role: b for role, (_, b) in best.items()}, parents, bone_names)
@@ -243,7 +243,7 @@ def map_by_names(bone_names: list[str], parents: np.ndarray) -> tuple[list[list[
 def _depths(parents: np.ndarray) -> np.ndarray:
     """Longest chain of bones below each bone (a leaf is 1)."""
     depth = np.ones(len(parents), int)
-    for b in sorted(range(len(parents)), key=lambda b: -len(_ancestors(b, parents))):
+    for b in sorted(range(len(parents)), key=lambda b: -len(ancestors(b, parents))):
         if parents[b] >= 0:
             depth[parents[b]] = max(depth[parents[b]], depth[b] + 1)
     return depth
@@ -283,7 +283,7 @@ def map_by_structure(bone_names: list[str], heads: np.ndarray,
     depth = _depths(parents)
     everything = list(skeleton.POSE_JOINT_NAMES)
     size = np.ptp(heads, axis=0).max() if count else 0.0
-    for pelvis in sorted(range(count), key=lambda b: len(_ancestors(b, parents))):
+    for pelvis in sorted(range(count), key=lambda b: len(ancestors(b, parents))):
         branches = sorted((c for c in children[pelvis] if depth[c] >= 3), key=lambda c: -depth[c])
         if len(branches) < 3:
             continue
