@@ -32,6 +32,7 @@ class Corpus:
     captions: dict[str, list[str]]            # pose id -> captions
     pairs: list[tuple[str, str, list[str]]]   # (id A, id B, instructions turning A into B)
     splits: dict[str, set[str]]               # split -> pose ids
+    short_texts: dict[str, list[str]] = field(default_factory=dict)  # pose id -> the prompts people type
     index: dict[str, int] = field(init=False)
 
     def __post_init__(self):
@@ -68,8 +69,9 @@ def _read_split(folder: Path, split: str) -> set[str] | None:
 
 def load_corpus(folder: str | Path) -> Corpus:
     """Read a corpus folder: poses.npz (rotations, ids, clip_ids, split, augmented), captions.jsonl
-    {"id", "captions"}, pairs.jsonl {"a", "b", "instructions"}. Without a `split` array, split files
-    (splits/<split>.txt listing pose ids, clip ids or pose indices) are used."""
+    {"id", "captions"}, pairs.jsonl {"a", "b", "instructions"} and, in corpus v2, the short prompts:
+    short_texts.jsonl {"id", "texts"} and activities.jsonl {"id", "paired"}. Without a `split` array, split
+    files (splits/<split>.txt listing pose ids, clip ids or pose indices) are used."""
     folder = Path(folder)
     if not (folder / "poses.npz").is_file():
         raise FileNotFoundError(f"{folder} has no poses.npz; build the corpus with `unipose data build`")
@@ -85,6 +87,14 @@ def load_corpus(folder: str | Path) -> Corpus:
     if (folder / "captions.jsonl").is_file():
         for record in _read_jsonl(folder / "captions.jsonl"):
             captions.setdefault(str(_first(record, "id", "pose_id", "pose")), []).extend(_texts(record))
+    short: dict[str, list[str]] = {}
+    if (folder / "short_texts.jsonl").is_file():
+        for record in _read_jsonl(folder / "short_texts.jsonl"):
+            short.setdefault(str(record["id"]), []).extend(record["texts"])
+    if (folder / "activities.jsonl").is_file():
+        for record in _read_jsonl(folder / "activities.jsonl"):
+            if record.get("paired"):
+                short.setdefault(str(record["id"]), []).append(record["paired"])
     pairs = []
     if (folder / "pairs.jsonl").is_file():
         for record in _read_jsonl(folder / "pairs.jsonl"):
@@ -102,13 +112,14 @@ def load_corpus(folder: str | Path) -> Corpus:
         splits = {split: {i for i, s in zip(ids, split_names) if s == split} for split in SPLITS}
     if not splits:
         splits = {"train": set(ids)}
-    return Corpus(rotations, ids, clips, augmented, captions, pairs, splits)
+    return Corpus(rotations, ids, clips, augmented, captions, pairs, splits, short)
 
 
 def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False,
                  max_items: int | None = None, seed: int = 0) -> list[dict]:
     """Records of one task on one split. Evaluation: one record per pose (pair), non-augmented poses only,
-    all texts as references, at most max_items chosen at random with `seed`."""
+    all texts as references, at most max_items chosen at random with `seed`. Text->pose trains on the
+    captions and the short prompts (corpus v2); its evaluation and the description tasks use the captions."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}")
     members = set(corpus.split_ids(split, include_augmented=not evaluation))
@@ -120,6 +131,8 @@ def task_records(corpus: Corpus, task: str, split: str, evaluation: bool = False
                 continue
             pose = corpus.pose(pose_id)
             chosen = texts[:1] if evaluation else texts
+            if task == "text_to_pose" and not evaluation:
+                chosen = chosen + corpus.short_texts.get(pose_id, [])
             records += [{"task": task, "id": pose_id, "pose": pose, "text": t, "references": texts} for t in chosen]
     else:
         for a, b, texts in corpus.pairs:
