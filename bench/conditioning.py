@@ -12,38 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.paths import DEFAULT_CHECKPOINT  # noqa: E402
+from training.benchmarks.conditioning import GAP_TASKS, conditioning_gap  # noqa: E402
 from training.task_records import load_corpus, task_records  # noqa: E402
-from training.stages.model_setup import record_inputs  # noqa: E402
-
-BATCH = 8
-
-
-def _loss(model, records: list[dict], part: str) -> float:
-    """Mean cross-entropy of `part` ("pose_loss" or "text_loss") over the records, batched."""
-    values, weights = [], []
-    for start in range(0, len(records), BATCH):
-        chunk = records[start:start + BATCH]
-        samples = [model.build_sample(r["task"], template=0, **record_inputs(r, None)) for r in chunk]
-        with torch.no_grad():
-            out = model(model.collate(samples))
-        values.append(float(getattr(out, part)))
-        weights.append(len(chunk))
-    return float(np.average(values, weights=weights))
-
-
-def _mismatched(records: list[dict], key: str, seed: int) -> list[dict]:
-    """The same targets, each given the `key` input of another record (a random derangement)."""
-    order = np.random.default_rng(seed).permutation(len(records))
-    swapped = [dict(r) for r in records]
-    for target, donor in zip(order, np.roll(order, 1)):
-        swapped[target][key] = records[donor][key]
-    return swapped
 
 
 def main() -> int:
@@ -60,11 +35,9 @@ def main() -> int:
     model = UniPose.from_pretrained(args.checkpoint, dtype="float32")
     corpus = load_corpus(args.corpus)
     rows = []
-    for task, swap, part, unit in (("text_to_pose", "text", "pose_loss", "nats / pose token"),
-                                   ("pose_to_text", "pose", "text_loss", "nats / text token")):
+    for task, (_, _, unit) in GAP_TASKS.items():
         records = task_records(corpus, task, "test", evaluation=True, max_items=args.samples, seed=args.seed)
-        right = _loss(model, records, part)
-        wrong = _loss(model, _mismatched(records, swap, args.seed), part)
+        right, wrong = conditioning_gap(model, records, args.seed)
         rows.append((task, len(records), right, wrong, unit))
 
     print(f"checkpoint: {args.checkpoint}")

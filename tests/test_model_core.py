@@ -239,6 +239,58 @@ def test_lora_save_load_gives_identical_outputs(tmp_path, tied):
     assert torch.allclose(_logits(_load(tmp_path / "deploy"), [sample]), reference, atol=1e-4)
 
 
+def test_a_cut_backbone_keeps_its_first_layers_through_save_load_and_merge(tmp_path):
+    path = make_tiny_checkpoint(tmp_path / "cut", seed=1, lora=True, vision=False, backbone_layers=1)
+    trained = _load(path, trainable=True)
+    sample = trained.build_sample("text_to_pose", text="sit down", target=_pose(), template=0)
+    reference = _logits(trained.eval(), [sample])
+    full = _load(make_tiny_checkpoint(tmp_path / "full", seed=1, lora=True, vision=False))
+    assert len(full.llm.get_decoder().layers) == 2
+    assert not torch.allclose(_logits(full, [sample]), reference, atol=1e-3)  # the cut matters
+    for model in (trained, _load(path)):  # with its adapter, and merged for deployment
+        assert len(model.llm.get_decoder().layers) == model.llm.config.num_hidden_layers == 1
+    merged = _load(path)
+    assert torch.allclose(_logits(merged, [sample]), reference, atol=1e-4)
+    merged.save_pretrained(tmp_path / "deploy")
+    deployed = _load(tmp_path / "deploy")
+    assert len(deployed.llm.get_decoder().layers) == 1
+    assert torch.allclose(_logits(deployed, [sample]), reference, atol=1e-4)
+
+
+def test_projected_code_rows_train_one_shared_map_and_serve_as_plain_rows(tmp_path):
+    from training.stages.model_setup import set_trainable
+    path = make_tiny_checkpoint(tmp_path / "src", seed=2, vision=False, code_embeddings="projected")
+    model = _load(path, trainable=True)
+    rows = model.llm.get_input_embeddings().weight[model.vocab.first_id:model.vocab.pose_start]
+    assert torch.allclose(model.code_projection(), rows, atol=1e-4)  # starts as the usual initial rows
+    model.add_lora(LoraSettings(r=4, alpha=8, dropout=0.0))
+    set_trainable(model, ["lora", "pose_embeddings"])
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert {"code_projection.map.weight", "code_projection.map.bias"} <= trainable
+    samples = [model.build_sample("edit_pose", text="bend the knees", poses=[_codes(model, 4)],
+                                  target=_codes(model, 5), template=0)]
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    losses = []
+    for _ in range(5):
+        out = model(model.collate(samples))
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        losses.append(float(out.pose_loss.detach()))
+    assert losses[-1] < losses[0]
+    model.eval()
+    with torch.no_grad():
+        trained = model(model.collate(samples))  # input and output code rows from the map
+    model.save_pretrained(tmp_path / "copy")
+    served = _load(tmp_path / "copy")  # merged, no projection: the rows were written at save
+    assert served.code_projection is None
+    with torch.no_grad():
+        again = served(served.collate(samples))
+    assert torch.allclose(again.pose_loss, trained.pose_loss, atol=1e-4)
+    resumed = _load(tmp_path / "copy", trainable=True)  # continuing training gets the map back
+    assert torch.allclose(resumed.code_projection(), model.code_projection(), atol=1e-6)
+
+
 def test_qwen2_backbone_masks_and_decodes(tmp_path):
     model = _load(make_tiny_checkpoint(tmp_path, model_type="qwen2", vision=False))
     sample = _sample_with_pose_spans(model, _codes(model, 2))

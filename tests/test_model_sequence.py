@@ -62,3 +62,19 @@ def test_text_answer_targets_are_next_tokens_and_images_take_slots(builder):
                                                             template=3))])
     assert batch.input_ids.shape[0] == 2 and not batch.valid[0, len(sample):].any()
     assert (batch.targets[0, len(sample):] == IGNORE).all()
+
+
+def test_end_at_pose_stops_an_answer_at_its_queries_and_keeps_their_targets(builder):
+    short = SequenceBuilder(builder.text_tokenizer, builder.vocab, pose_encoder=None, end_at_pose=True)
+    codes = np.arange(80) * 5
+    messages = task_messages("edit_pose", text="bend the knees", poses=[np.arange(80)], target=codes, template=0)
+    full, cut = builder.training(messages), short.training(messages)
+    v = builder.vocab
+    assert int(cut.input_ids[-1]) == v.query_ids()[-1] and cut.branch[-80:].all()
+    assert len(full) - len(cut) >= 82  # no codes, no <pose_end>, no end of turn
+    assert cut.input_ids.tolist() == full.input_ids[:len(cut)].tolist()
+    assert cut.targets.tolist() == full.targets[:len(cut)].tolist()  # the same query targets, the same prompt
+    assert cut.position_ids.tolist() == full.position_ids[:len(cut)].tolist()
+    # a text answer is unchanged
+    text = task_messages("pose_to_text", poses=[np.arange(80)], target="arms up", template=0)
+    assert short.training(text).input_ids.tolist() == builder.training(text).input_ids.tolist()

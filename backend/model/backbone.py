@@ -119,8 +119,9 @@ def resolve_dtype(dtype: str, device) -> str:
 
 
 def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, with_tokenizer: bool = True,
-                  dtype: str = "float32"):
-    """(PreTrainedModel causal LM, tokenizer or None) for a backbone spec."""
+                  dtype: str = "float32", layers: int | None = None):
+    """(PreTrainedModel causal LM, tokenizer or None) for a backbone spec; `layers` keeps only the first
+    that many transformer layers (a shallower, faster LM; see keep_first_layers)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging
 
@@ -128,7 +129,21 @@ def load_backbone(spec: str, attn_implementation: str = "sdpa", progress=None, w
     folder = resolve_backbone(spec, progress)
     model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation=attn_implementation,
                                                  dtype=dtype)
+    if layers is not None:
+        keep_first_layers(model, layers)
     return model, AutoTokenizer.from_pretrained(folder) if with_tokenizer else None
+
+
+def keep_first_layers(model, layers: int) -> None:
+    """Cut a decoder-only LM to its first `layers` transformer layers, in place. The final norm and the head
+    stay: the kept layers' output is read as if it were the last layer's, and fine-tuning adapts them to it.
+    Compute and adapter size shrink in proportion."""
+    decoder = model.get_decoder()
+    total = len(decoder.layers)
+    if not 1 <= layers <= total:
+        raise ValueError(f"backbone_layers must be between 1 and {total}, got {layers}")
+    decoder.layers = decoder.layers[:layers]
+    model.config.num_hidden_layers = layers
 
 
 def base_model(llm):

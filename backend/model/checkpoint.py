@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.guidance import load_priors, save_priors
-from backend.model.new_token_rows import load_new_rows, new_rows, resize_embeddings
+from backend.model.new_token_rows import CodeProjection, load_new_rows, new_rows, resize_embeddings
 from backend.model.tasks import SYSTEM_PROMPT
 from backend.model.vocab import PoseVocab
 
@@ -45,11 +45,14 @@ LLM_DIR = "llm"
 class UniPoseConfig:
     backbone: str  # "smollm2", an absolute HF folder, or LLM_DIR (a folder inside the checkpoint)
     vocab: dict  # PoseVocab fields
+    backbone_layers: int | None = None  # the first N transformer layers of the backbone; None = all
     attn_implementation: str = "sdpa"
     lora: dict | None = None  # LoraSettings fields when an adapter is attached
     has_vision: bool = False
     system_prompt: str = SYSTEM_PROMPT
     guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
+    end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
+    code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
 
     @classmethod
     def from_dict(cls, values: dict) -> "UniPoseConfig":
@@ -79,16 +82,19 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
     vocab = PoseVocab(**config.vocab)
     backbone_folder = None if config.backbone == "smollm2" else _resolve(folder, config.backbone)
     cached = merged_cache is not None and (merged_cache / "model.safetensors").is_file()
+    new_tokens: dict[str, torch.Tensor] = {}
     if cached:  # this checkpoint's LM with its adapter merged, in the dtype it runs in: no peft, no merge
         llm, _ = load_backbone(str(merged_cache), config.attn_implementation, with_tokenizer=False,
                                dtype=llm_dtype)
     else:
         backbone = config.backbone if backbone_folder is None else str(backbone_folder)
-        llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False)
+        llm, _ = load_backbone(backbone, config.attn_implementation, progress, with_tokenizer=False,
+                               layers=config.backbone_layers)
         resize_embeddings(llm, vocab)
         report("pose vocabulary", 0.7)
         if (folder / NEW_TOKENS_NAME).is_file():
-            load_new_rows(llm, vocab, load_file(str(folder / NEW_TOKENS_NAME)))
+            new_tokens = load_file(str(folder / NEW_TOKENS_NAME))
+            load_new_rows(llm, vocab, new_tokens)
     vision = None
     if config.has_vision:
         report("visual processor", 0.75)
@@ -96,6 +102,9 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
         vision = VisualProcessor.from_pretrained(folder / PROJECTOR_DIR)
     model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
     model.pose_priors = load_priors(folder)
+    if trainable and config.code_embeddings == "projected":  # served models use the rows written at save
+        model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
+        model.code_projection.load_state(new_tokens)
     if cached:
         model.merged, model.config.lora = True, None
     elif config.lora is not None:
@@ -129,7 +138,12 @@ def save_checkpoint(model, path) -> Path:
             shutil.copytree(model.backbone_folder, folder / LLM_DIR, dirs_exist_ok=True)
         config.backbone = LLM_DIR
     metadata = {"format": "pt", **{k: str(v) for k, v in model.vocab.to_dict().items()}}  # self-describing
-    save_file(new_rows(model.llm, model.vocab), str(folder / NEW_TOKENS_NAME), metadata=metadata)
+    if model.code_projection is not None:
+        model.code_projection.write_rows(model.llm, model.vocab)
+    tensors = new_rows(model.llm, model.vocab)
+    if model.code_projection is not None:
+        tensors.update(model.code_projection.state())
+    save_file(tensors, str(folder / NEW_TOKENS_NAME), metadata=metadata)
     if model.vision is not None:
         model.vision.save_pretrained(folder / PROJECTOR_DIR)
     if model.pose_priors:

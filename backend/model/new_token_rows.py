@@ -86,3 +86,51 @@ def load_new_rows(llm, vocab: PoseVocab, tensors: dict[str, torch.Tensor]) -> No
     if "lm_head" in tensors and not is_tied(llm):
         head = llm.get_output_embeddings().weight
         head[ids] = tensors["lm_head"].to(head)
+
+
+class CodeProjection(nn.Module):
+    """Pose-code rows computed from the tokenizer's code vectors by one shared affine map (a training-time
+    parameterization, UniPoseConfig.code_embeddings = "projected"): every pose answer and input trains the one
+    map, instead of each of the 2,048 free rows learning from its own few occurrences. The LM's stored rows are
+    refreshed from it (`write_rows`) before any inference or save, so decoding and served checkpoints need no
+    projection at all.
+    """
+
+    def __init__(self, codebook: torch.Tensor, hidden_size: int):
+        super().__init__()
+        codes = codebook.detach().float().cpu()
+        self.register_buffer("codes", codes - codes.mean(0), persistent=False)  # (size, code_dim)
+        self.map = nn.Linear(codes.shape[1], hidden_size)
+
+    def forward(self) -> torch.Tensor:
+        """(codebook_size, H) the pose-code rows."""
+        return self.map(self.codes)
+
+    @torch.no_grad()
+    def fit(self, llm, vocab: PoseVocab) -> None:
+        """Start as the LM's current code rows (init_new_rows makes them affine in the codes: an exact fit)."""
+        rows = _stored_weight(base_model(llm).get_input_embeddings())[vocab.first_id:vocab.pose_start].float().cpu()
+        design = torch.cat([self.codes, torch.ones(len(self.codes), 1)], dim=1)  # (size, code_dim + 1)
+        solution = torch.linalg.lstsq(design, rows).solution  # (code_dim + 1, H)
+        self.map.weight.copy_(solution[:-1].T)
+        self.map.bias.copy_(solution[-1])
+
+    @torch.no_grad()
+    def write_rows(self, llm, vocab: PoseVocab) -> None:
+        """Store the projected rows as the LM's pose-code rows (input, and output when untied)."""
+        rows = self()
+        base = base_model(llm)
+        layers = [base.get_input_embeddings()] + ([] if is_tied(llm) else [base.get_output_embeddings()])
+        for layer in layers:
+            weight = _stored_weight(layer)
+            weight[vocab.first_id:vocab.pose_start] = rows.to(weight.device, weight.dtype)
+
+    def state(self) -> dict[str, torch.Tensor]:
+        """Tensors saved beside the rows (NEW_TOKENS_NAME), so training can continue with the map."""
+        return {"code_projection.weight": self.map.weight.detach().cpu().contiguous(),
+                "code_projection.bias": self.map.bias.detach().cpu().contiguous()}
+
+    @torch.no_grad()
+    def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.map.weight.copy_(tensors["code_projection.weight"])
+        self.map.bias.copy_(tensors["code_projection.bias"])

@@ -15,6 +15,10 @@ How a pose is laid out:
 
 `targets[t]` is what the logits at position t must predict (-100: no loss): the next token for text,
 the pose code token for a query.
+
+With `end_at_pose`, an answer that ends with a pose stops after its query span: the codes, <pose_end> and
+the end of the turn that would follow teach nothing one-shot decoding uses (it stops after that pose), and
+nothing in the query span sees them, so the pose loss is the same for about half the tokens.
 """
 import re
 from dataclasses import dataclass, field
@@ -117,11 +121,13 @@ class SequenceBuilder:
     num_visual_tokens: how many slots one image occupies (0 when the model has no visual processor).
     """
 
-    def __init__(self, text_tokenizer, vocab: PoseVocab, pose_encoder, num_visual_tokens: int = 0):
+    def __init__(self, text_tokenizer, vocab: PoseVocab, pose_encoder, num_visual_tokens: int = 0,
+                 end_at_pose: bool = False):
         self.text_tokenizer = text_tokenizer
         self.vocab = vocab
         self.pose_encoder = pose_encoder
         self.num_visual_tokens = num_visual_tokens
+        self.end_at_pose = end_at_pose  # training answers that end with a pose stop after its queries
 
     # ------------------------------------------------------------------ pieces
     def pose_codes(self, poses) -> list[np.ndarray]:
@@ -155,7 +161,7 @@ class SequenceBuilder:
         builder.add(self.vocab.code_ids(torch.as_tensor(codes)).tolist(), False, span=builder.new_span())
         builder.add([self.vocab.pose_end], False)
 
-    def _output_pose(self, builder: _Builder, codes: np.ndarray) -> None:
+    def _output_pose(self, builder: _Builder, codes: np.ndarray, last: bool = False) -> None:
         v = self.vocab
         builder.add([v.pose_start], supervised=True)
         start = builder.next_position
@@ -163,6 +169,8 @@ class SequenceBuilder:
         code_ids = v.code_ids(torch.as_tensor(codes)).tolist()
         builder.add(v.query_ids().tolist(), False, span=builder.new_span(), branch=True,
                     positions=positions, targets=code_ids)
+        if last:  # end_at_pose: the answer stops here
+            return
         builder.add(code_ids, False, span=builder.new_span(), positions=positions)
         builder.add([v.pose_end], supervised=True, targets=[IGNORE])  # forced, never predicted; the
         # next supervised piece fills its target
@@ -173,13 +181,16 @@ class SequenceBuilder:
         builder.add([self.vocab.image] * self.num_visual_tokens, False)
         builder.images.append(image)
 
-    def _content(self, builder: _Builder, text: str, poses, images, supervised: bool) -> None:
+    def _content(self, builder: _Builder, text: str, poses, images, supervised: bool,
+                 end_at_pose: bool = False) -> None:
+        """end_at_pose: the text ends with an output pose, and the sequence stops after its query span."""
         pose_codes = self.pose_codes(list(poses))
         pose_index = image_index = 0
-        for piece in split_placeholders(text):
+        pieces = split_placeholders(text)
+        for i, piece in enumerate(pieces):
             if piece == POSE_PLACEHOLDER:
                 if supervised:
-                    self._output_pose(builder, pose_codes[pose_index])
+                    self._output_pose(builder, pose_codes[pose_index], last=end_at_pose and i == len(pieces) - 1)
                 else:
                     self._input_pose(builder, pose_codes[pose_index])
                 pose_index += 1
@@ -225,7 +236,11 @@ class SequenceBuilder:
         context = messages[:-1]
         self._content(builder, prompt_text, _all(context, "poses"), _all(context, "images"), supervised=False)
         answer = messages[-1]
-        self._content(builder, answer_text, answer.get("poses", ()), answer.get("images", ()), supervised=True)
+        end_at_pose = self.end_at_pose and (answer.get("content") or "").rstrip().endswith(POSE_PLACEHOLDER)
+        if end_at_pose:
+            answer_text = answer_text[:answer_text.rindex(POSE_PLACEHOLDER) + len(POSE_PLACEHOLDER)]
+        self._content(builder, answer_text, answer.get("poses", ()), answer.get("images", ()), supervised=True,
+                      end_at_pose=end_at_pose)
         return builder.sample()
 
 

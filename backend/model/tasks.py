@@ -8,19 +8,20 @@ from backend.tasks import check_task_inputs
 SYSTEM_PROMPT = "You are UniPose, an assistant for 3D human body poses."  # short: every request pays for it
 
 
-
 def task_messages(task: str, *, text=None, poses=(), images=(), target=None, template: int | None = None,
-                  rng: random.Random | None = None) -> list[dict]:
+                  rng: random.Random | None = None, system_prompt: str = SYSTEM_PROMPT) -> list[dict]:
     """The conversation for one task instance.
 
     template: index into TEMPLATES[task]; None picks one with `rng` (training) - inference uses 0.
     target: the answer to learn (a str for text tasks, a pose for pose tasks); None for a prompt.
+    system_prompt: the checkpoint's (UniPoseConfig.system_prompt); "" still renders an (empty) system turn,
+    which keeps chat templates from inserting their own default one.
     """
     spec = check_task_inputs(task, text, list(poses), list(images))
     templates = TEMPLATES[task]
     index = template if template is not None else (rng or random).randrange(len(templates))
     content = templates[index].format(text=(text or "").strip())
-    messages = [{"role": "system", "content": SYSTEM_PROMPT},
+    messages = [{"role": "system", "content": system_prompt},
                 {"role": "user", "content": content, "poses": list(poses), "images": list(images)}]
     if target is not None:
         if spec.output == "pose":

@@ -17,9 +17,9 @@ from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
 from backend.model.decoding import Generated, generate
-from backend.model.new_token_rows import init_new_rows, is_tied, resize_embeddings
+from backend.model.new_token_rows import CodeProjection, init_new_rows, is_tied, resize_embeddings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
-from backend.model.tasks import task_messages
+from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
 from backend.sampling import Sampling
 from backend.tasks import TASKS
@@ -74,26 +74,42 @@ class UniPose(nn.Module):
         self.backbone_folder = backbone_folder  # the LM folder to copy when the backbone lives in the checkpoint
         self.merged = False
         self.pose_priors: dict[str, torch.Tensor] = {}  # task -> (n, K) prior for guided pose decoding
+        self.code_projection: CodeProjection | None = None  # pose-code rows from code vectors (training only)
         num_visual = vision.num_tokens if vision is not None else 0
-        self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual)
+        self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual, config.end_at_pose)
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_backbone(cls, backbone: str, pose_tokenizer, vision=None, attn_implementation: str = "sdpa",
-                      seed: int = 0, progress=None, dtype: str = "float32") -> "UniPose":
+                      seed: int = 0, progress=None, dtype: str = "float32",
+                      backbone_layers: int | None = None, system_prompt: str = SYSTEM_PROMPT,
+                      end_at_pose: bool = False, code_embeddings: str = "rows") -> "UniPose":
         """A fresh (untrained) UniPose: the LM's vocabulary extended, new rows initialised near the mean.
 
         vision: a VisualProcessor whose hidden_size matches the LM, or None (no image tasks).
         dtype: of the LM ("float32" for training; "bfloat16" for fast inference where native).
+        backbone_layers: keep only the LM's first N transformer layers (None: all).
+        system_prompt, end_at_pose: how sequences are built (UniPoseConfig), fixed for the model's life.
+        code_embeddings: "rows" (a free row per pose code) or "projected" (rows from the tokenizer's code
+        vectors through one trained map while training; new_token_rows.CodeProjection).
         """
-        llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype)
+        llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype,
+                                            layers=backbone_layers)
         vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
         resize_embeddings(llm, vocab)
         init_new_rows(llm, vocab, pose_tokenizer.codebook.codes, seed)
         config = UniPoseConfig(backbone=backbone, vocab=vocab.to_dict(), attn_implementation=attn_implementation,
-                               has_vision=vision is not None)
+                               has_vision=vision is not None, backbone_layers=backbone_layers,
+                               system_prompt=system_prompt, end_at_pose=end_at_pose,
+                               code_embeddings=code_embeddings)
         folder = None if backbone == "smollm2" else Path(backbone)
-        return cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, folder)
+        model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, folder)
+        if code_embeddings == "projected":
+            model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
+            model.code_projection.fit(llm, vocab)
+        elif code_embeddings != "rows":
+            raise ValueError(f"code_embeddings must be 'rows' or 'projected', got {code_embeddings!r}")
+        return model
 
     @classmethod
     def from_pretrained(cls, path, device="cpu", progress=None, merge_lora: bool = True,
@@ -137,6 +153,8 @@ class UniPose(nn.Module):
 
         settings = settings or LoraSettings()
         ids = self.vocab.new_token_ids
+        if self.code_projection is not None:  # the code rows come from the projection
+            ids = [i for i in ids if i >= self.vocab.pose_start]
         indices = ids if is_tied(self.llm) else {"embed_tokens": ids, "lm_head": ids}
         lora = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                           target_modules=settings.target_modules, trainable_token_indices=indices,
@@ -158,7 +176,7 @@ class UniPose(nn.Module):
         if target is None:
             raise ValueError("a training sample needs a target")
         messages = task_messages(task, text=text, poses=poses, images=images, target=target, template=template,
-                                 rng=rng)
+                                 rng=rng, system_prompt=self.config.system_prompt)
         return self.builder.training(messages)
 
     def collate(self, samples: list[Sample]) -> Batch:
@@ -183,15 +201,23 @@ class UniPose(nn.Module):
         # Logits only where a target exists; a pose query chooses among the pose codes, as in decoding.
         text_losses = nn.functional.cross_entropy(head(hidden[text]).float(), batch.targets[text],
                                                   reduction="none")  # (N_text,)
-        code_logits = head(hidden[pose])[:, self.vocab.first_id:self.vocab.pose_start]  # (N_pose, codebook)
+        if self.code_projection is not None:
+            code_logits = hidden[pose] @ self.code_projection().to(hidden.dtype).T  # (N_pose, codebook)
+        else:
+            code_logits = head(hidden[pose])[:, self.vocab.first_id:self.vocab.pose_start]  # (N_pose, codebook)
         pose_losses = nn.functional.cross_entropy(code_logits.float(), self.vocab.codes(batch.targets[pose]),
                                                   reduction="none")  # (N_pose,)
         return LossOutput(loss=torch.cat([text_losses, pose_losses]).mean(), text_loss=text_losses.mean(),
                           pose_loss=pose_losses.mean(), hidden=hidden, head=head)
 
     def embed(self, input_ids: torch.Tensor, images: list) -> torch.Tensor:
-        """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens."""
+        """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens, and pose
+        codes their projected rows while a CodeProjection trains."""
         embeds = self.llm.get_input_embeddings()(input_ids)
+        if self.code_projection is not None:
+            is_code = (input_ids >= self.vocab.first_id) & (input_ids < self.vocab.pose_start)
+            rows = self.code_projection().to(embeds.dtype)[input_ids[is_code] - self.vocab.first_id]  # (N, H)
+            embeds = embeds.masked_scatter(is_code[..., None], rows)
         slots = input_ids == self.vocab.image
         if not slots.any():
             return embeds
@@ -213,7 +239,8 @@ class UniPose(nn.Module):
         sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
         `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one.
         """
-        messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0)
+        messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0,
+                                 system_prompt=self.config.system_prompt)
         return self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
                          pose_prior=self.pose_priors.get(task), **settings)
 
@@ -230,6 +257,8 @@ class UniPose(nn.Module):
         conversation itself continues from the likeliest codes; sampled poses use their sampled codes.
         """
         sampling = replace(sampling or Sampling(), **settings)
+        if self.code_projection is not None:  # decoding reads the LM's stored rows
+            self.code_projection.write_rows(self.llm, self.vocab)
         if sampling.num_samples < 1:
             raise ValueError("num_samples must be at least 1")
         prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))

@@ -48,7 +48,8 @@ def tiny_vision(hidden_size: int, seed: int = 0):
 
 
 def make_tiny_checkpoint(path, seed: int = 0, attn_implementation: str = "sdpa", tied: bool = True,
-                         model_type: str = "llama", vision: bool = True, lora: bool = False) -> Path:
+                         model_type: str = "llama", vision: bool = True, lora: bool = False,
+                         backbone_layers: int | None = None, code_embeddings: str = "rows") -> Path:
     """Write a random tiny UniPose checkpoint to `path` and return the path.
 
     lora: also attach (and save) a LoRA adapter whose B matrices are random, so it changes outputs.
@@ -65,7 +66,8 @@ def make_tiny_checkpoint(path, seed: int = 0, attn_implementation: str = "sdpa",
     text_tokenizer.save_pretrained(llm_dir)
     model = UniPose.from_backbone(str(llm_dir), tiny_pose_tokenizer(seed),
                                   tiny_vision(config.hidden_size, seed) if vision else None,
-                                  attn_implementation=attn_implementation, seed=seed)
+                                  attn_implementation=attn_implementation, seed=seed, backbone_layers=backbone_layers,
+                                  code_embeddings=code_embeddings)
     model.config.backbone = LLM_DIR
     if lora:
         from backend.model.unipose import LoraSettings

@@ -2,7 +2,8 @@
 turning task records into training samples and the loss.
 
 Trainable groups: "lora" (peft LoRA matrices), "pose_embeddings" (the added vocabulary rows, trained
-through peft's trainable_token_indices: pose codes, start/end, pose queries, image slot), "projector"
+through peft's trainable_token_indices: pose codes, start/end, pose queries, image slot; with projected code
+embeddings the code rows' shared map instead of the code rows), "projector"
 (the visual processor's mlp2x_gelu). Everything else stays frozen.
 """
 import os
@@ -11,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 
+# `model` keys passed to UniPose.from_backbone
+BUILD_OPTIONS = ("backbone_layers", "system_prompt", "end_at_pose", "code_embeddings")
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
 
@@ -83,7 +86,8 @@ def build_unipose(model_cfg: dict, tokenizer_dir: Path, work_dir: Path, texts: l
         hidden = AutoConfig.from_pretrained(resolve_backbone(backbone)).hidden_size
         vision = VisualProcessor.from_config({**model_cfg["visual"], "hidden_size": hidden})
     model = UniPose.from_backbone(backbone, pose_tokenizer, vision=vision,
-                                  attn_implementation=model_cfg.get("attn_implementation", "sdpa"), seed=seed)
+                                  attn_implementation=model_cfg.get("attn_implementation", "sdpa"), seed=seed,
+                                  **{key: model_cfg[key] for key in BUILD_OPTIONS if key in model_cfg})
     lora = model_cfg.get("lora") or {}
     model.add_lora(LoraSettings(**lora))
     return model
@@ -95,6 +99,8 @@ def set_trainable(model, groups) -> int:
     for name, param in model.llm.named_parameters():
         if any(marker in name for g in groups for marker in _GROUP_MARKERS.get(g, ())):
             param.requires_grad_(True)
+    if "pose_embeddings" in groups and model.code_projection is not None:
+        model.code_projection.requires_grad_(True)
     if "projector" in groups:
         if model.vision is None:
             raise ValueError("the projector group needs a model with a visual processor")
