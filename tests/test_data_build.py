@@ -32,7 +32,7 @@ def test_build_writes_a_consistent_versioned_folder(built):
         assert len(data[key]) == n
     assert len(set(data["ids"].tolist())) == n
     assert manifest["counts"]["poses"] == n
-    assert {s["rigmap"] for s in manifest["sources"]} == {"cmu_daz", "cmu_raw", "character_creator"}
+    assert {s["skeleton_map"] for s in manifest["sources"]} == {"cmu_daz", "cmu_raw", "character_creator"}
     # augmented flags follow the source; key poses live in train only
     assert np.all(data["augmented"] == (data["source"] != "mocap"))
     # key poses live in train; body + arm-set combinations are split like clips (with their mirror images)

@@ -84,6 +84,6 @@ def test_amass_motions_enter_the_corpus_pipeline(amass_root):
     clips = find_amass_clips(amass_root)
     assert [c.clip_id for c in clips] == ["amass/CMU/01/01_01_poses", "amass/CMU/01/01_02_poses"]
     poses = extract_clip(clips[0])
-    assert poses.rigmap == "smpl" and poses.fps == 60
+    assert poses.skeleton_map == "smpl" and poses.fps == 60
     assert list(poses.frames) == [0, 2, 4]  # 60 fps resampled to 30
     assert poses.axis_angle.shape == (3, 22, 3)

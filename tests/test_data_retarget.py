@@ -9,8 +9,8 @@ from backend.body.kinematics import pose_joints
 from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_euler
 from backend.body.skeleton import JOINT_INDEX, JOINT_NAMES, NEUTRAL_REST_JOINTS, PARENTS
 from training.data.bvh import parse_bvh, read_bvh
-from training.data.retarget import (LIMB_BONES, RigMap, RigMapError, bone_direction_errors, detect_rigmap,
-                                    retarget)
+from training.data.retarget import (LIMB_BONES, SkeletonMap, SkeletonMapError, bone_direction_errors,
+                                    detect_skeleton_map, retarget)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bvh"
 CONVENTIONS = {"cmu_daz_02_01.bvh": "cmu_daz", "cmu_daz_salsa_01.bvh": "cmu_daz",
@@ -21,7 +21,7 @@ CONVENTIONS = {"cmu_daz_02_01.bvh": "cmu_daz", "cmu_daz_salsa_01.bvh": "cmu_daz"
 def test_limb_directions_match_within_5_degrees(name):
     bvh = read_bvh(FIXTURES / name)
     result = retarget(bvh)
-    assert result.rigmap == CONVENTIONS[name]
+    assert result.skeleton_map == CONVENTIONS[name]
     assert result.axis_angle.shape == (40, 22, 3)
     errors = bone_direction_errors(result.axis_angle, result.target_joints)
     limbs = {b: e.mean() for b, e in errors.items() if b.split("->")[0] in LIMB_BONES}
@@ -81,7 +81,7 @@ def _smpl_bvh(axis_angle: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_custom_rigmap_recovers_the_pose_geometry(tmp_path):
+def test_custom_skeleton_map_recovers_the_pose_geometry(tmp_path):
     rng = np.random.default_rng(0)
     scale = np.full(22, 0.4)
     scale[0] = 0.5  # tilted, but mostly upright so that the up axis is found
@@ -93,9 +93,9 @@ def test_custom_rigmap_recovers_the_pose_geometry(tmp_path):
     mapping = {"name": "smpl_test", "detect": ["pelvis"], "joints": {n: n for n in JOINT_NAMES}, "markers": {}}
     path = tmp_path / "smpl.json"
     path.write_text(json.dumps(mapping))
-    with pytest.raises(RigMapError):
-        detect_rigmap(bvh)  # none of the built-in maps fits
-    result = retarget(bvh, RigMap.load(path))
+    with pytest.raises(SkeletonMapError):
+        detect_skeleton_map(bvh)  # none of the built-in maps fits
+    result = retarget(bvh, SkeletonMap.load(path))
     # same skeleton: limbs exactly, the trunk nearly (its rotations come from hip and shoulder lines)
     errors = bone_direction_errors(result.axis_angle, result.target_joints)
     assert max(errors[b].max() for b in errors if b.split("->")[0] in LIMB_BONES) < 0.1

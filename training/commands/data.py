@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert = sub.add_parser("bvh2poses", help="one BVH file -> npz with rotations (N, 22, 3) axis-angle and fps")
     convert.add_argument("file", type=Path)
     convert.add_argument("-o", "--output", type=Path, required=True)
-    convert.add_argument("--rigmap", type=Path, default=None, help="rig map JSON (default: detected)")
+    convert.add_argument("--skeleton-map", type=Path, default=None, help="skeleton map JSON (default: detected)")
     convert.set_defaults(func=_bvh2poses)
 
 
@@ -70,18 +70,18 @@ def _bvh2poses(args: argparse.Namespace) -> int:
     import numpy as np
 
     from training.data.bvh import BvhError, read_bvh
-    from training.data.retarget import RigMap, RigMapError, retarget
+    from training.data.retarget import SkeletonMap, SkeletonMapError, retarget
 
     if not args.file.is_file():
         raise CommandError(f"no such file: {args.file}")
     try:
         bvh = read_bvh(args.file)
-        rigmap = RigMap.load(args.rigmap) if args.rigmap else None
-        result = retarget(bvh, rigmap)
-    except (BvhError, RigMapError, KeyError, ValueError) as error:
+        skeleton_map = SkeletonMap.load(args.skeleton_map) if args.skeleton_map else None
+        result = retarget(bvh, skeleton_map)
+    except (BvhError, SkeletonMapError, KeyError, ValueError) as error:
         raise CommandError(f"{args.file}: {error}") from error
     args.output.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.output, rotations=result.axis_angle.astype(np.float32),
                         fps=np.float32(bvh.fps), transl=result.transl.astype(np.float32))
-    print(f"{args.output}: {len(result.axis_angle)} poses at {bvh.fps:g} fps (rig map {result.rigmap})")
+    print(f"{args.output}: {len(result.axis_angle)} poses at {bvh.fps:g} fps (skeleton map {result.skeleton_map})")
     return 0

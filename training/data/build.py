@@ -222,7 +222,7 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
 
     from training.data.report import write_report
 
-    errors = {c.info.clip_id: (c.rigmap, c.bone_errors, len(c.axis_angle)) for c in extracted}
+    errors = {c.info.clip_id: (c.skeleton_map, c.bone_errors, len(c.axis_angle)) for c in extracted}
     agreement = conversion_agreement(extracted)
     manifest = {
         "version": config.version,
@@ -247,7 +247,7 @@ def build_corpus(bvh_dir: str | Path | None, out_dir: str | Path, config: BuildC
         "settings": {**config.__dict__, "target_fps": corpus.TARGET_FPS, "duplicate_mm": corpus.DUPLICATE_MM},
         "sources": [
             {"clip_id": c.info.clip_id, "file": _relative(c.info.path, bvh_dir, amass_dir),
-             "sha1": _sha1(c.info.path), "rigmap": c.rigmap, "fps": round(c.fps, 3), "group": c.info.group,
+             "sha1": _sha1(c.info.path), "skeleton_map": c.skeleton_map, "fps": round(c.fps, 3), "group": c.info.group,
              "split": group_split[c.info.group], "activity": c.info.activity, "poses_after_dedup": len(c.frames)}
             for c in extracted
         ],
@@ -285,7 +285,7 @@ def conversion_agreement(extracted: list[corpus.ClipPoses]) -> dict:
         by_group.setdefault(c.info.group, []).append(c)
     angles, distances, takes = [], [], []
     for group, clips in sorted(by_group.items()):
-        rigs = {c.rigmap: c for c in clips if c.rigmap != "smpl"}
+        rigs = {c.skeleton_map: c for c in clips if c.skeleton_map != "smpl"}
         if len(rigs) < 2:
             continue
         a, b = list(rigs.values())[:2]

@@ -143,7 +143,7 @@ class ClipPoses:
     axis_angle: np.ndarray  # (n, 22, 3) heading removed, float32
     frames: np.ndarray  # (n,) frame indices in the source file
     fps: float  # the clip's true rate
-    rigmap: str
+    skeleton_map: str
     bone_errors: dict[str, float]  # mean degrees per bone over the clip's frames
 
 
@@ -158,7 +158,7 @@ def extract_clip(info: ClipInfo, target_fps: float = TARGET_FPS) -> ClipPoses:
     errors = {k: float(v.mean()) for k, v in bone_direction_errors(result.axis_angle, result.target_joints).items()}
     axis_angle = remove_heading(result.axis_angle)
     keep = drop_near_duplicates(pose_features(axis_angle))
-    return ClipPoses(info, axis_angle[keep].astype(np.float32), frames[keep], fps, result.rigmap, errors)
+    return ClipPoses(info, axis_angle[keep].astype(np.float32), frames[keep], fps, result.skeleton_map, errors)
 
 
 def find_amass_clips(root: str | Path) -> list[ClipInfo]:
@@ -174,7 +174,7 @@ def find_amass_clips(root: str | Path) -> list[ClipInfo]:
 
 
 def extract_amass_clip(info: ClipInfo, target_fps: float = TARGET_FPS) -> ClipPoses:
-    """An AMASS motion: already SMPL, so no retargeting (rig map "smpl", no bone errors)."""
+    """An AMASS motion: already SMPL, so no retargeting (skeleton map "smpl", no bone errors)."""
     from training.data.amass import load_motion
 
     rotations, _, fps = load_motion(info.path)

@@ -11,15 +11,17 @@ SHEET_POSES = 16
 
 def retarget_table(errors: dict[str, tuple[str, dict[str, float], int]]
                    ) -> tuple[list[str], dict[str, dict[str, float]]]:
-    """Per rig map, the frame-weighted mean error of every bone. errors: clip -> (rigmap, bone errors, frames)."""
+    """Per skeleton map, the frame-weighted mean error of every bone.
+
+    errors: clip -> (skeleton map name, bone errors, frames)."""
     sums: dict[str, dict[str, float]] = {}
     weights: dict[str, dict[str, float]] = {}
-    for rigmap, bones, frames in errors.values():
+    for skeleton_map, bones, frames in errors.values():
         for bone, value in bones.items():
-            sums.setdefault(rigmap, {}).setdefault(bone, 0.0)
-            weights.setdefault(rigmap, {}).setdefault(bone, 0.0)
-            sums[rigmap][bone] += value * frames
-            weights[rigmap][bone] += frames
+            sums.setdefault(skeleton_map, {}).setdefault(bone, 0.0)
+            weights.setdefault(skeleton_map, {}).setdefault(bone, 0.0)
+            sums[skeleton_map][bone] += value * frames
+            weights[skeleton_map][bone] += frames
     table = {r: {b: sums[r][b] / max(weights[r][b], 1) for b in sums[r]} for r in sums}
     bones = sorted({b for r in table.values() for b in r}, key=lambda b: (b.split("->")[0] not in LIMB_BONES, b))
     return bones, table
@@ -65,15 +67,15 @@ def write_report(folder: Path, manifest: dict, table, category: np.ndarray, erro
     if states is not None:
         lines += state_lines(states, split, augmented, manifest)
     bones, err = retarget_table(errors)
-    rigmaps = sorted(err)
+    skeleton_maps = sorted(err)
     lines += ["## Retargeting error", "",
               "Mean angle (degrees) between each SMPL bone after retargeting and the matching BVH bone, over all",
               "retargeted frames. Limb bones are matched exactly by construction; pelvis->hip and spine3->collar",
               "differ because the rigs place those joints differently (a constant offset, not a pose error).", "",
-              "| bone | " + " | ".join(rigmaps) + " |", "| --- |" + " ---: |" * len(rigmaps)]
+              "| bone | " + " | ".join(skeleton_maps) + " |", "| --- |" + " ---: |" * len(skeleton_maps)]
     for b in bones:
-        lines.append(f"| {b} | " + " | ".join(f"{err[r][b]:.2f}" if b in err[r] else "-" for r in rigmaps) + " |")
-    limb = [err[r][b] for r in rigmaps for b in bones if b in err[r] and b.split("->")[0] in LIMB_BONES]
+        lines.append(f"| {b} | " + " | ".join(f"{err[r][b]:.2f}" if b in err[r] else "-" for r in skeleton_maps) + " |")
+    limb = [err[r][b] for r in skeleton_maps for b in bones if b in err[r] and b.split("->")[0] in LIMB_BONES]
     lines += ["", f"Limb bones: max {max(limb):.3f} deg (target < 5)." if limb else "", ""]
     agreement = manifest.get("conversion_agreement")
     if agreement:

@@ -1,6 +1,6 @@
 """Retarget a BVH skeleton onto SMPL's 22 pose joints, judged by geometry.
 
-A rig map (JSON under `rigmaps/`) says which BVH joint (or a point between two joints) sits where each
+A skeleton map (JSON under `skeleton_maps/`) says which BVH joint (or a point between two joints) sits where each
 SMPL joint sits, plus optional markers (eyes, index/pinky knuckles, thumb tip, head top) that fix the
 twist of the head and hands. The retargeter never reads the BVH's joint frames, only world positions,
 so rigs with odd rest poses or bone-aligned local frames (Character Creator) work like T-pose rigs:
@@ -14,7 +14,7 @@ so rigs with odd rest poses or bone-aligned local frames (Character Creator) wor
 3. local = parent^T @ global, then axis-angle.
 
 Collar joints are placed by SMPL's proportions in the spine3 frame rather than taken from the rig, and
-a rig map may add a constant head pitch: rigs put the clavicle start and the eyes in different places.
+a skeleton map may add a constant head pitch: rigs put the clavicle start and the eyes in different places.
 """
 import json
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from backend.body.rotations import rotmat_to_axis_angle
 from backend.body.skeleton import JOINT_INDEX, JOINT_NAMES, NEUTRAL_REST_JOINTS, PARENTS
 from training.data.bvh import Bvh
 
-RIGMAP_DIR = Path(__file__).parent / "rigmaps"
+SKELETON_MAP_DIR = Path(__file__).parent / "skeleton_maps"
 REST = NEUTRAL_REST_JOINTS  # (24, 3)
 LIMB_BONES = ("left_hip", "right_hip", "left_knee", "right_knee", "left_shoulder", "right_shoulder",
               "left_elbow", "right_elbow")  # the parent end of the four long bones of each side
@@ -36,12 +36,12 @@ EYE_MID_FROM_HEAD = np.array([0.0, 0.06, 0.09])
 BEND_FULL_WEIGHT_DEG = (15.0, 35.0)  # a limb bent less than 15 deg gives no twist cue, above 35 full
 
 
-class RigMapError(ValueError):
-    """A rig map that does not fit the BVH skeleton."""
+class SkeletonMapError(ValueError):
+    """A skeleton map that does not fit the BVH skeleton."""
 
 
 @dataclass
-class RigMap:
+class SkeletonMap:
     name: str
     joints: dict  # SMPL joint name -> BVH joint name or {"lerp": [a, b, t]}
     markers: dict  # marker name -> BVH joint name
@@ -49,24 +49,24 @@ class RigMap:
     head_pitch_deg: float = 0.0  # constant forward tilt added to the head (eye markers sit differently per rig)
 
     @classmethod
-    def load(cls, path: str | Path) -> "RigMap":
+    def load(cls, path: str | Path) -> "SkeletonMap":
         data = json.loads(Path(path).read_text())
         return cls(data["name"], data["joints"], data.get("markers", {}), data.get("detect", []),
                    float(data.get("head_pitch_deg", 0.0)))
 
 
-def builtin_rigmaps() -> list[RigMap]:
-    return [RigMap.load(p) for p in sorted(RIGMAP_DIR.glob("*.json"))]
+def builtin_skeleton_maps() -> list[SkeletonMap]:
+    return [SkeletonMap.load(p) for p in sorted(SKELETON_MAP_DIR.glob("*.json"))]
 
 
-def detect_rigmap(bvh: Bvh, rigmaps: list[RigMap] | None = None) -> RigMap:
-    """The first rig map whose `detect` names all occur in the BVH and whose joints all resolve."""
+def detect_skeleton_map(bvh: Bvh, skeleton_maps: list[SkeletonMap] | None = None) -> SkeletonMap:
+    """The first skeleton map whose `detect` names all occur in the BVH and whose joints all resolve."""
     names = set(bvh.names)
-    for rigmap in rigmaps or builtin_rigmaps():
-        needed = set(rigmap.detect) | set(_referenced_names(rigmap.joints.values()))
+    for skeleton_map in skeleton_maps or builtin_skeleton_maps():
+        needed = set(skeleton_map.detect) | set(_referenced_names(skeleton_map.joints.values()))
         if needed <= names:
-            return rigmap
-    raise RigMapError("no rig map fits this skeleton; add one under training/data/rigmaps/")
+            return skeleton_map
+    raise SkeletonMapError("no skeleton map fits this skeleton; add one under training/data/skeleton_maps/")
 
 
 def _referenced_names(specs) -> list[str]:
@@ -152,11 +152,11 @@ def up_axis_rotation(points: np.ndarray) -> np.ndarray:
     return swing_rotation(axis, np.array([0.0, 1.0, 0.0]))
 
 
-def mapped_points(bvh: Bvh, rigmap: RigMap) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def mapped_points(bvh: Bvh, skeleton_map: SkeletonMap) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """World positions of the 24 SMPL joints (T, 24, 3) and the markers {name: (T, 3)}, BVH frame."""
     positions = bvh.world_positions()
-    points = np.stack([_point(positions, bvh, rigmap.joints[name]) for name in JOINT_NAMES], axis=1)
-    markers = {k: _point(positions, bvh, v) for k, v in rigmap.markers.items() if v in bvh.names}
+    points = np.stack([_point(positions, bvh, skeleton_map.joints[name]) for name in JOINT_NAMES], axis=1)
+    markers = {k: _point(positions, bvh, v) for k, v in skeleton_map.markers.items() if v in bvh.names}
     return points, markers
 
 
@@ -261,20 +261,20 @@ class Retargeted:
     axis_angle: np.ndarray  # (T, 22, 3) local rotations, SMPL frame
     transl: np.ndarray  # (T, 3) pelvis position, SMPL frame, metres
     target_joints: np.ndarray  # (T, 24, 3) the BVH's mapped joint positions, SMPL frame, pelvis at 0
-    rigmap: str
+    skeleton_map: str
 
 
-def retarget(bvh: Bvh, rigmap: RigMap | None = None) -> Retargeted:
+def retarget(bvh: Bvh, skeleton_map: SkeletonMap | None = None) -> Retargeted:
     """BVH motion -> SMPL pose per frame."""
-    rigmap = rigmap or detect_rigmap(bvh)
-    points, markers = mapped_points(bvh, rigmap)
+    skeleton_map = skeleton_map or detect_skeleton_map(bvh)
+    points, markers = mapped_points(bvh, skeleton_map)
     to_smpl = up_axis_rotation(points)
     points = points @ to_smpl.T
     markers = {k: v @ to_smpl.T for k, v in markers.items()}
-    global_rot, points = solve_global_rotations(points, markers, rigmap.head_pitch_deg)
+    global_rot, points = solve_global_rotations(points, markers, skeleton_map.head_pitch_deg)
     local = global_to_local(global_rot)
     pelvis = points[:, :1]
-    return Retargeted(rotmat_to_axis_angle(local), pelvis[:, 0], points - pelvis, rigmap.name)
+    return Retargeted(rotmat_to_axis_angle(local), pelvis[:, 0], points - pelvis, skeleton_map.name)
 
 
 def bone_direction_errors(axis_angle: np.ndarray, target_joints: np.ndarray) -> dict[str, np.ndarray]:
