@@ -1,7 +1,7 @@
 """Stage 0: augmentation really changes the batch, a few steps lower the loss, resume is exact, CLI contract,
 decoder-only fine-tuning keeps every token id."""
 import dataclasses
-import shutil
+import json
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +68,18 @@ def tiny_data(tmp_path) -> dict:
 def test_few_steps_lower_the_loss(tiny_data, tmp_path):
     config = load_tokenizer_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "run"),
                                                                    "export_dir": str(tmp_path / "export")}})
-    tokenizer = train(config, fresh=True, show_progress=False)
+    tokenizer = train(config, fresh=True)
     records = read_metrics(tmp_path / "run")
     assert [r["step"] for r in records] == [10, 20, 30, 40]
-    assert records[-1]["total"] < 0.9 * records[0]["total"]
-    assert {"pose", "joints", "commit", "perplexity", "codes_alive", "val_mpjpe_mm"} <= set(records[1])
+    assert records[-1]["loss"] < 0.9 * records[0]["loss"]
+    assert {"pose", "joints", "commit", "perplexity", "codes_alive", "noise_std", "val_mpjpe_mm"} <= set(records[1])
+    assert "val_mpjpe_mm" not in records[0]  # validation every val_every = 20 steps
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == ["step-0000020"]
     exported = PoseTokenizer.from_pretrained(tmp_path / "export")
     poses = torch.randn(3, 22, 3) * 0.3
     assert torch.equal(exported.encode(poses), tokenizer.encode(poses))
+    assert torch.equal(train(config).encode(poses), tokenizer.encode(poses))  # a finished run is reused
+    assert len(read_metrics(tmp_path / "run")) == 4
     report = evaluate_stage(config, tokenizer)
     assert report["split"] == "test" and report["num_poses"] == 30 and report["mpjpe_mm"] > report["pa_mpjpe_mm"] > 0
     assert (tmp_path / "run" / "eval" / "worst_cases.png").stat().st_size > 0
@@ -85,13 +89,14 @@ def test_few_steps_lower_the_loss(tiny_data, tmp_path):
 def test_resume_continues_exactly(tiny_data, tmp_path):
     def run(name: str, max_steps: int, fresh: bool) -> PoseTokenizer:
         overrides = {"data": tiny_data, "train": {"run_dir": str(tmp_path / name), "max_steps": max_steps}}
-        return train(load_tokenizer_config(TINY_YAML, overrides), fresh=fresh, show_progress=False)
+        return train(load_tokenizer_config(TINY_YAML, overrides), fresh=fresh)
 
     straight = run("straight", 40, fresh=True)
     run("resumed", 40, fresh=True)
-    # Drop the last checkpoint so that the second run resumes from step 20.
-    shutil.rmtree(tmp_path / "resumed" / "checkpoints" / "step-40")
+    # Forget that the run finished: the second call resumes from its last checkpoint (step 20), EMA codebook included.
+    (tmp_path / "resumed" / "done.json").unlink()
     resumed = run("resumed", 40, fresh=False)
+    assert json.loads((tmp_path / "resumed" / "done.json").read_text())["resumed_from"] == 20
     for key, value in straight.state_dict().items():
         assert torch.allclose(value.float(), resumed.state_dict()[key].float(), atol=1e-6), key
     records = read_metrics(tmp_path / "resumed")
@@ -144,11 +149,11 @@ def test_decoder_fine_tuning_keeps_every_token_id(tiny_data, tmp_path):
     """trainable: decoder trains a wider decoder on frozen codes: the encoder, codebook and ids stay unchanged."""
     base = train(load_tokenizer_config(TINY_YAML, {"data": tiny_data, "train": {"run_dir": str(tmp_path / "base"),
                                                                        "export_dir": str(tmp_path / "base_export")}}),
-                 fresh=True, show_progress=False)
+                 fresh=True)
     overrides = {"data": tiny_data, "model": {"decoder_width": 24},
                  "train": {"run_dir": str(tmp_path / "decoder"), "init_from": str(tmp_path / "base_export"),
                            "trainable": "decoder", "lr": 1e-2}}
-    tuned = train(load_tokenizer_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+    tuned = train(load_tokenizer_config(TINY_YAML, overrides), fresh=True)
 
     assert tuned.decoder.stem.out_channels == 24 and tuned.encoder.stem.out_channels == 16
     for key, value in base.state_dict().items():
@@ -159,7 +164,7 @@ def test_decoder_fine_tuning_keeps_every_token_id(tiny_data, tmp_path):
     assert torch.equal(tuned.encode(poses), ids)
     assert not torch.allclose(tuned.decode(ids), base.decode(ids), atol=1e-3)
     records = read_metrics(tmp_path / "decoder")
-    assert records[-1]["total"] < records[0]["total"]
+    assert records[-1]["loss"] < records[0]["loss"]
 
 
 def test_a_widened_decoder_computes_what_the_trained_one_did():
@@ -188,7 +193,7 @@ def test_decoder_fine_tuning_rejects_a_different_tokenizer(tiny_data, tmp_path):
                  "train": {"run_dir": str(tmp_path / "run"), "init_from": str(tmp_path / "source"),
                            "trainable": "decoder"}}
     with pytest.raises(ValueError, match="beyond decoder_width"):
-        train(load_tokenizer_config(TINY_YAML, overrides), fresh=True, show_progress=False)
+        train(load_tokenizer_config(TINY_YAML, overrides), fresh=True)
 
 
 @pytest.mark.parametrize("path", sorted(TINY_YAML.parent.glob("tokenizer_*.yaml")), ids=lambda p: p.stem)

@@ -1,4 +1,5 @@
-"""The generic stage loop: loss falls, checkpoints are safetensors + JSON, resume is exact."""
+"""The generic stage loop: loss falls, checkpoints are safetensors + JSON, resume is exact (buffers included),
+the loss sees the optimizer step and evaluations join the log."""
 import json
 
 import numpy as np
@@ -19,6 +20,13 @@ class Toy(torch.nn.Module):
         self.frozen = torch.nn.Linear(4, 16)
         self.head = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(16, 1))
         self.frozen.requires_grad_(False)
+        self.register_buffer("input_mean", torch.zeros(4))  # trains without gradients, like an EMA codebook
+
+    def forward(self, x):  # (B, 4) -> (B,)
+        if self.training:
+            with torch.no_grad():
+                self.input_mean.lerp_(x.mean(0), 0.1)
+        return self.head(self.frozen(x - self.input_mean)).squeeze(-1)
 
 
 def _data():
@@ -35,8 +43,8 @@ def _collate(records):
             "y": torch.tensor([r["y"] for r in records])}
 
 
-def _loss(model, batch):
-    return torch.nn.functional.mse_loss(model.head(model.frozen(batch["x"])).squeeze(-1), batch["y"])
+def _loss(model, batch, step):
+    return torch.nn.functional.mse_loss(model(batch["x"]), batch["y"])
 
 
 def _stage(**kw):
@@ -73,7 +81,8 @@ def test_loss_falls_and_logs(tmp_path):
     ckpt = sorted((tmp_path / "checkpoints").iterdir())
     assert len(ckpt) == 2                                  # pruned to keep_checkpoints
     names = {p.name for p in ckpt[-1].iterdir()}
-    assert names == {"trainables.safetensors", "optimizer.safetensors", "rng.safetensors", "state.json"}
+    assert names == {"trainables.safetensors", "buffers.safetensors", "optimizer.safetensors", "rng.safetensors",
+                     "state.json"}
     assert json.loads((ckpt[-1] / "state.json").read_text())["progress"]["step"] == 15
 
 
@@ -87,3 +96,27 @@ def test_resume_gives_identical_next_losses(tmp_path):
     assert second.losses == pytest.approx(full.losses[6:], rel=0, abs=1e-6)
     steps = [r["step"] for r in read_metrics(tmp_path / "split")]
     assert steps == list(range(1, full.steps + 1))
+
+
+def test_loss_sees_the_step_and_evaluations_join_the_log(tmp_path):
+    steps_seen, training_modes = [], []
+
+    def loss(model, batch, step):
+        steps_seen.append(step)
+        return _loss(model, batch, step)
+
+    def evaluate(model):
+        training_modes.append(model.training)
+        return {"val_offset": float(model.input_mean.abs().sum())}
+
+    torch.manual_seed(123)
+    result = run_stage("stage1", _stage(), RunConfig(checkpoint_every=0, log_every=5), tmp_path, Toy(), _data(),
+                       _collate, loss, Accelerator(cpu=True), evaluate=evaluate, evaluate_every=4)
+    assert steps_seen == [s for s in range(result.steps) for _ in range(2)]  # two micro-batches per step
+    records = read_metrics(tmp_path)
+    assert [r["step"] for r in records] == [4, 5, 8, 10, 12, 15, 16, 18]
+    assert [r["step"] for r in records if "val_offset" in r] == [4, 8, 12, 16, 18]   # and after the last step
+    assert training_modes == [False] * 5
+    # A record holds the mean loss of the steps since the previous one.
+    assert records[0]["loss"] == pytest.approx(np.mean(result.losses[:4]))
+    assert records[2]["loss"] == pytest.approx(np.mean(result.losses[5:8]))

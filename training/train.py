@@ -48,8 +48,8 @@ def make_accelerator(config: TrainConfig):
                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
 
 
-def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, log=print) -> Path:
-    """Train (or reuse) the pose tokenizer; returns its folder OUT/tokenizer."""
+def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, device: str, log=print) -> Path:
+    """Train (or reuse) the pose tokenizer on the run's device ("cpu", "cuda"); returns its folder OUT/tokenizer."""
     target = out / TOKENIZER_DIR
     if (target / "config.json").is_file():
         return target
@@ -59,7 +59,8 @@ def run_stage0(config: TrainConfig, poses_npz: Path, out: Path, log=print) -> Pa
         return target
     from training.stages import tokenizer as tokenizer_stage
     overrides = {"data": {"poses": str(Path(poses_npz).resolve())},
-                 "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve())}}
+                 "train": {"run_dir": str((out / "stage0").resolve()), "export_dir": str(target.resolve()),
+                           "device": device}}
     if config.tokenizer.get("max_steps"):
         overrides["train"]["max_steps"] = int(config.tokenizer["max_steps"])
     tok_config = tokenizer_stage.load_tokenizer_config(config.tokenizer["config"], overrides)
@@ -116,7 +117,8 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
         split_of = {i: s for s, members in corpus.splits.items() for i in members}
         np.savez(poses_npz, rotations=corpus.rotations, ids=np.array(corpus.ids),
                  split=np.array([split_of.get(i, "unused") for i in corpus.ids]))
-    tokenizer_dir = run_stage0(config, poses_npz, out, log) if "stage0" in wanted else out / TOKENIZER_DIR
+    tokenizer_dir = (run_stage0(config, poses_npz, out, accelerator.device.type, log) if "stage0" in wanted
+                     else out / TOKENIZER_DIR)
     summary["stages"]["stage0"] = _read_json(out / "stage0" / "eval" / "eval.json")
     make_image = config_image_source(config.model)
     model, previous = None, init

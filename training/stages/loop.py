@@ -1,9 +1,11 @@
 """One training stage on accelerate: task-mixed batches, gradient accumulation, mixed precision,
 periodic checkpoints with exact resume, tqdm with loss and tokens/s, JSONL + TensorBoard metrics.
 
-The loop knows nothing about UniPose: it takes a model whose trainable parameters already have
-requires_grad set, a `collate(records) -> batch dict` and a `loss_fn(model, batch) -> scalar loss`
-(or `(loss, {name: float})`, which also logs the parts).
+The loop knows nothing about UniPose or the pose tokenizer: it takes a model whose trainable parameters
+already have requires_grad set, a `collate(records) -> batch` and a `loss_fn(model, batch, step) -> scalar loss`
+(or `(loss, {name: float})`, which also logs those figures), `step` being the optimizer steps done so far.
+An optional `evaluate(model) -> {name: float}` adds held-out figures to the log now and then. Every stage runs
+on it: stage 0 (the pose tokenizer) and stages 1-3 (the LLM).
 The same script runs on one CPU, one GPU or many GPUs under `accelerate launch`.
 """
 import contextlib
@@ -13,17 +15,32 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from tqdm.auto import tqdm
 
-from training.stages.config import RunConfig, StageConfig
+from training.stages.config import RunConfig
 from training.stages.logger import MetricsLog
 from training.stages.mixing import MixedTaskDataset, epoch_batches
 from training.stages.schedule import make_scheduler
 from training.stages.state import latest_checkpoint, load_training_state, prune_checkpoints, save_training_state
 
 DONE_JSON = "done.json"
+
+
+class LoopConfig(Protocol):
+    """What the loop reads of a stage's config: StageConfig (stages 1-3), TokenizerTrainConfig (stage 0)."""
+    batch_size: int                    # per device, per micro-step
+    grad_accum: int
+    lr: float
+    betas: tuple[float, float]
+    weight_decay: float
+    epochs: float | None               # None: max_steps alone sets the length
+    max_steps: int | None
+    warmup_ratio: float
+    scheduler: str
+    max_grad_norm: float
 
 
 @dataclasses.dataclass
@@ -59,19 +76,21 @@ def count_tokens(batch) -> int:
     return int(first.shape[0]) if first is not None else 0
 
 
-def total_steps(config: StageConfig, steps_per_epoch: int) -> int:
+def total_steps(config: LoopConfig, steps_per_epoch: int) -> int:
+    if config.epochs is None:
+        return config.max_steps
     by_epochs = math.ceil(config.epochs * steps_per_epoch)
     return min(by_epochs, config.max_steps) if config.max_steps else by_epochs
 
 
-def make_optimizer(model: torch.nn.Module, config: StageConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: torch.nn.Module, config: LoopConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("the model has no trainable parameters for this stage")
     return torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
 
 
-def _configure_deepspeed(accelerator, config: StageConfig) -> bool:
+def _configure_deepspeed(accelerator, config: LoopConfig) -> bool:
     """Fill the DeepSpeed config's "auto" batch fields for this stage (no dataloader is prepared)."""
     plugin = getattr(accelerator.state, "deepspeed_plugin", None)
     if plugin is None:
@@ -83,13 +102,17 @@ def _configure_deepspeed(accelerator, config: StageConfig) -> bool:
     return True
 
 
-def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, model: torch.nn.Module,
+def run_stage(name: str, config: LoopConfig, run: RunConfig, out_dir: Path, model: torch.nn.Module,
               dataset: MixedTaskDataset, collate: Callable, loss_fn: Callable, accelerator,
-              stop_after: int | None = None, resume: bool = True, deadline: float | None = None) -> StageResult:
+              stop_after: int | None = None, resume: bool = True, deadline: float | None = None,
+              evaluate: Callable[[torch.nn.Module], dict] | None = None, evaluate_every: int = 0) -> StageResult:
     """Train one stage into out_dir (checkpoints/, metrics.jsonl, tensorboard/). Resumes from the newest
     checkpoint in out_dir when `resume`. `stop_after` ends the call after that optimizer step (tests);
     `deadline` (a time.time() value) ends it after the step that passes it, with a checkpoint saved at that
-    step (a time-boxed run loses nothing); a later call resumes."""
+    step (a time-boxed run loses nothing); a later call resumes. A log record holds the means of the loss and
+    the loss_fn's figures over the steps since the previous record. `evaluate` runs on the main process, the
+    model in eval mode, every `evaluate_every` optimizer steps and after the last; its figures join that
+    step's record."""
     out_dir = Path(out_dir)
     ckpt_dir = out_dir / "checkpoints"
     world, rank = accelerator.num_processes, accelerator.process_index
@@ -125,6 +148,7 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
                dynamic_ncols=True)
     losses: list[float] = []
     tokens_total, time_total = 0, 0.0
+    window: dict[str, float] = {}      # sums over the steps since the last log record
     cached_epoch, batches = -1, []
     model.train()
     while step < n_steps and (stop_after is None or step < stop_after):
@@ -141,7 +165,7 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
             last = i == config.grad_accum - 1
             with contextlib.nullcontext() if last else accelerator.no_sync(model):
                 with accelerator.autocast():
-                    loss = loss_fn(model, batch)
+                    loss = loss_fn(model, batch, step)
                 if isinstance(loss, tuple):  # (loss, {name: float}) logs the parts too
                     loss, parts = loss
                     for key, value in parts.items():
@@ -162,10 +186,19 @@ def run_stage(name: str, config: StageConfig, run: RunConfig, out_dir: Path, mod
         losses.append(mean_loss)
         bar.update(1)
         bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{tokens / max(elapsed, 1e-9):.0f}")
-        if step % run.log_every == 0 or step == n_steps:
-            log.log({"step": step, "epoch": step / steps_per_epoch, "loss": mean_loss, **extras,
-                     "lr": scheduler.get_last_lr()[0], "tokens": tokens, "tokens_per_s": tokens / max(elapsed, 1e-9),
-                     "time": time.time()})
+        for key, value in {"steps": 1, "loss": mean_loss, **extras, "tokens": tokens, "seconds": elapsed}.items():
+            window[key] = window.get(key, 0.0) + value
+        evaluating = evaluate is not None and (step == n_steps or evaluate_every > 0 and step % evaluate_every == 0)
+        if step % run.log_every == 0 or step == n_steps or evaluating:
+            means = {k: v / window["steps"] for k, v in window.items() if k not in ("steps", "seconds")}
+            record = {"step": step, "epoch": step / steps_per_epoch, **means, "lr": scheduler.get_last_lr()[0],
+                      "tokens_per_s": window["tokens"] / max(window["seconds"], 1e-9), "time": time.time()}
+            if evaluating and accelerator.is_main_process:
+                model.eval()
+                record.update(evaluate(accelerator.unwrap_model(model)))
+                model.train()
+            log.log(record)
+            window = {}
         timed_out = deadline is not None and time.time() >= deadline and step < n_steps
         if (run.checkpoint_every and step % run.checkpoint_every == 0 or timed_out) and step < n_steps:
             accelerator.wait_for_everyone()

@@ -124,8 +124,9 @@ def make_collate(model, make_image, max_length: int | None = None):
     return collate
 
 
-def unipose_loss(model, batch):
-    """Total loss, with the text (next-token) and pose-query parts logged; a part absent from the batch is nan."""
+def unipose_loss(model, batch, step: int):
+    """Total loss, with the text (next-token) and pose-query parts logged; a part absent from the batch is nan.
+    `step` (the loop's optimizer step) does not change it."""
     out = model(batch)
     parts = {"text_loss": out.text_loss.detach().item(), "pose_loss": out.pose_loss.detach().item()}
     return out.loss, {k: v for k, v in parts.items() if np.isfinite(v)}

@@ -2,6 +2,7 @@
 
 A checkpoint folder holds:
   trainables.safetensors  every parameter with requires_grad, by name
+  buffers.safetensors     every persistent buffer, by name: state that trains without gradients (an EMA codebook)
   optimizer.safetensors   optimizer tensors, keyed "<param index>.<name>"
   rng.safetensors         torch CPU (and CUDA) generator states, numpy's key array
   state.json              step, epoch, data position, scheduler state, optimizer hyper-parameters,
@@ -32,6 +33,27 @@ def load_trainables(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) ->
     with torch.no_grad():
         for name, value in tensors.items():
             params[name].copy_(value.to(params[name].device, params[name].dtype))
+
+
+def _persistent_buffers(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The buffers a state_dict holds (the model rebuilds its non-persistent ones), by name."""
+    persistent = model.state_dict(keep_vars=True).keys()
+    return {n: b for n, b in model.named_buffers() if n in persistent}
+
+
+def buffer_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Persistent buffers, detached to CPU."""
+    return {n: b.detach().cpu().contiguous() for n, b in _persistent_buffers(model).items()}
+
+
+def load_buffers(model: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    buffers = _persistent_buffers(model)
+    missing = [n for n in buffers if n not in tensors]
+    if missing:
+        raise KeyError(f"checkpoint lacks buffers: {missing[:5]}")
+    with torch.no_grad():
+        for name, value in tensors.items():
+            buffers[name].copy_(value.to(buffers[name].device, buffers[name].dtype))
 
 
 def _split_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], dict]:
@@ -83,6 +105,7 @@ def save_training_state(folder: Path, model, optimizer, scheduler, progress: dic
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file(trainable_state(model), str(tmp / "trainables.safetensors"))
+    save_file(buffer_state(model), str(tmp / "buffers.safetensors"))
     opt_tensors, opt_meta = _split_optimizer(optimizer.state_dict())
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     rng_tensors, rng_meta = _rng_state()
@@ -99,6 +122,8 @@ def load_training_state(folder: Path, model, optimizer, scheduler) -> dict:
     folder = Path(folder)
     meta = json.loads((folder / STATE_JSON).read_text())
     load_trainables(model, load_file(str(folder / "trainables.safetensors")))
+    if (folder / "buffers.safetensors").is_file():  # checkpoints written before buffers were saved lack it
+        load_buffers(model, load_file(str(folder / "buffers.safetensors")))
     optimizer.load_state_dict(_join_optimizer(load_file(str(folder / "optimizer.safetensors")), meta["optimizer"]))
     scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None] * len(optimizer.param_groups)})
     _set_rng_state(load_file(str(folder / "rng.safetensors")), meta["rng"])

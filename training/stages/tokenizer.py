@@ -1,26 +1,23 @@
-"""Stage 0: train and evaluate the pose tokenizer (VQ-VAE).
+"""Stage 0: train and evaluate the pose tokenizer (VQ-VAE), on the stage loop that the LLM stages use.
 
     python -m training.stages.tokenizer --config training/configs/tokenizer_default.yaml
 
-Runs resume from the newest checkpoint in `train.run_dir` (pass --fresh to start over). The run folder
-gets `metrics.jsonl` (losses, codebook usage, perplexity, validation errors), `checkpoints/step-N/`
-(weights, optimizer and RNG state as safetensors + JSON, and the tokenizer itself under `tokenizer/`),
-and at the end `eval/` (held-out metrics as JSON, a picture of the worst reconstructions). The trained
-tokenizer is also written to `train.export_dir` when set.
+Runs resume from the newest checkpoint in `train.run_dir` (pass --fresh to start over); a finished run is
+reused. The run folder gets `metrics.jsonl` (losses, codebook usage, perplexity, validation errors),
+`checkpoints/step-N/` (weights, EMA codebook buffers, optimizer and RNG state as safetensors + JSON), the
+trained tokenizer under `tokenizer/`, and at the end `eval/` (held-out metrics as JSON, a picture of the worst
+reconstructions). The trained tokenizer is also written to `train.export_dir` when set.
 """
 import argparse
 import dataclasses
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import yaml
-from safetensors.torch import load_file
-from tqdm import tqdm
 
 from backend.body.rotations_torch import axis_angle_to_rotmat, rotmat_to_rot6d
 from backend.paths import REPO_ROOT
@@ -29,12 +26,13 @@ from backend.tokenizer.augment import AugmentConfig, augment_batch
 from backend.tokenizer.config import WEIGHTS_NAME
 from backend.tokenizer.evaluation import TokenizerEvaluation, draw_worst_cases, evaluate_tokenizer
 from backend.tokenizer.losses import LossWeights, VertexFunction, tokenizer_losses
-from training.stages.logger import MetricsLog
-from training.stages.schedule import make_scheduler
-from training.stages.state import latest_checkpoint, load_training_state, prune_checkpoints, save_training_state
+from training.stages.config import RunConfig
+from training.stages.loop import DONE_JSON, run_stage
+from training.stages.mixing import MixedTaskDataset
 from training.tokenizer_growth import widen_decoder
 
-TOKENIZER_SUBDIR = "tokenizer"
+TOKENIZER_SUBDIR = "tokenizer"  # the trained tokenizer in the run folder
+POSES_TASK = "poses"  # the stage's one "task": clean training poses
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +50,10 @@ class TokenizerTrainConfig:
     run_dir: str
     max_steps: int
     batch_size: int = 256
+    grad_accum: int = 1
+    epochs: float | None = None  # passes over the train split, capped by max_steps; None: max_steps alone
     lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     warmup_ratio: float = 0.02
     scheduler: str = "cosine"
@@ -63,7 +64,7 @@ class TokenizerTrainConfig:
     keep_checkpoints: int = 2
     seed: int = 0
     num_threads: int = 2
-    device: str = "cpu"
+    device: str = "cpu"  # "cpu", or a GPU ("cuda"); training.train uses its own run's device
     export_dir: str | None = None  # where the final tokenizer is saved (config.json + model.safetensors)
     smpl_model_dir: str | None = None  # real SMPL model files enable the vertex loss
     worst_cases: int = 8  # poses drawn in eval/worst_cases.png
@@ -142,11 +143,6 @@ def _vertex_function(smpl_model_dir: str | None) -> VertexFunction | None:
     return lambda rotmats: body(rotmat_to_axis_angle(rotmats)).vertices  # (B, 22, 3, 3) -> (B, V, 3)
 
 
-def _codebook_stats(tokenizer: PoseTokenizer) -> dict[str, float]:
-    codebook = tokenizer.codebook
-    return {"codes_alive": int((codebook.cluster_size > codebook.dead_threshold).sum())}
-
-
 def _validate(tokenizer: PoseTokenizer, poses: np.ndarray) -> dict[str, float]:
     result = evaluate_tokenizer(tokenizer, poses)
     return {"val_mpjpe_mm": result.mpjpe_mm, "val_pa_mpjpe_mm": result.pa_mpjpe_mm, "val_codes_used": result.codes_used}
@@ -163,102 +159,78 @@ def _start_from(tokenizer: PoseTokenizer, directory: Path) -> None:
     widen_decoder(trained.decoder, tokenizer.decoder)
 
 
-def _set_training(tokenizer: PoseTokenizer, trainable: str) -> None:
-    """Training mode for the parts being trained; a frozen codebook must not move with the EMA."""
-    tokenizer.train()
-    if trainable == "decoder":
-        tokenizer.encoder.eval()
-        tokenizer.codebook.eval()
+def make_loss(tokenizer: PoseTokenizer, config: TokenizerStageConfig, vertex_fn: VertexFunction | None):
+    """The stage loop's loss_fn: augments a clean batch as due at `step`, reconstructs it, weighs the terms.
+
+    Logs the terms, the batch's code perplexity, the live codes and the joint-noise scale.
+    """
+    frozen = (tokenizer.encoder, tokenizer.codebook) if config.train.trainable == "decoder" else ()
+
+    def loss(model, rotmats: torch.Tensor, step: int):  # rotmats (B, 22, 3, 3)
+        for part in frozen:  # the loop's model.train() reaches them too; a frozen codebook must not move with the EMA
+            part.eval()
+        noisy, target = augment_batch(rotmats, config.augment, step)
+        output = model(rotmat_to_rot6d(noisy))
+        terms = tokenizer_losses(output, target, config.loss, vertex_fn)
+        codebook = tokenizer.codebook
+        figures = {k: float(v.detach()) for k, v in terms.items() if k != "total"}
+        return terms["total"], {**figures, "perplexity": float(output.perplexity),
+                                "codes_alive": int((codebook.cluster_size > codebook.dead_threshold).sum()),
+                                "noise_std": config.augment.noise_std(step)}
+
+    return loss
 
 
-def _freeze_untrained(tokenizer: PoseTokenizer, trainable: str) -> list[torch.nn.Parameter]:
-    """Turns off gradients of the frozen encoder (no backward pass through it) and returns what is trained."""
-    if trainable == "all":
-        return list(tokenizer.parameters())
-    tokenizer.encoder.requires_grad_(False)
-    return list(tokenizer.decoder.parameters())
+def float32_accelerator(device: str):
+    """Stage 0's accelerator: on the process's devices, but always in float32 whatever the process's mixed
+    precision (the EMA codebook's nearest codes and counts need it)."""
+    from accelerate import Accelerator
+    from accelerate.utils import AutocastKwargs
+
+    return Accelerator(cpu=device == "cpu", kwargs_handlers=[AutocastKwargs(enabled=False)])
 
 
-def _save_checkpoint(run_dir: Path, step: int, tokenizer, optimizer, scheduler, keep: int) -> None:
-    folder = run_dir / "checkpoints" / f"step-{step}"
-    save_training_state(folder, tokenizer, optimizer, scheduler, {"step": step})
-    tokenizer.save_pretrained(folder / TOKENIZER_SUBDIR)  # also holds the codebook buffers
-    prune_checkpoints(run_dir / "checkpoints", keep)
-
-
-def _resume(run_dir: Path, tokenizer, optimizer, scheduler) -> int:
-    folder = latest_checkpoint(run_dir / "checkpoints")
-    if folder is None or not (folder / TOKENIZER_SUBDIR / WEIGHTS_NAME).is_file():
-        return 0
-    # Buffers first (codebook), without building a model: that would consume the restored RNG.
-    tokenizer.load_state_dict(load_file(str(folder / TOKENIZER_SUBDIR / WEIGHTS_NAME)))
-    progress = load_training_state(folder, tokenizer, optimizer, scheduler)
-    return int(progress["step"])
-
-
-def train(config: TokenizerStageConfig, fresh: bool = False, show_progress: bool = True) -> PoseTokenizer:
-    """Trains (or resumes) a tokenizer as configured; returns it in eval mode."""
+def train(config: TokenizerStageConfig, fresh: bool = False) -> PoseTokenizer:
+    """Trains (or resumes, or reuses when finished) a tokenizer as configured; returns it in eval mode."""
     tc = config.train
     torch.set_num_threads(tc.num_threads)
-    torch.manual_seed(tc.seed)
-    np.random.seed(tc.seed)
     run_dir = _path(tc.run_dir)
-    device = torch.device(tc.device)
-
-    train_rotmats = axis_angle_to_rotmat(
-        torch.from_numpy(load_split(config.data.poses, config.data.train_split))).to(device)
-    val_poses = load_split(config.data.poses, config.data.val_split)[: config.data.val_size]
-
-    tokenizer = PoseTokenizer(config.model).to(device)
-    if tc.init_from:
-        _start_from(tokenizer, _path(tc.init_from))
-    parameters = _freeze_untrained(tokenizer, tc.trainable)
-    optimizer = torch.optim.AdamW(parameters, lr=tc.lr, weight_decay=tc.weight_decay)
-    scheduler = make_scheduler(optimizer, tc.max_steps, tc.warmup_ratio, tc.scheduler)
     if fresh:
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-    start = 0 if fresh else _resume(run_dir, tokenizer, optimizer, scheduler)
-    log = MetricsLog(run_dir, resume_step=start, tensorboard=False)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))
-    vertex_fn = _vertex_function(tc.smpl_model_dir)
-
-    _set_training(tokenizer, tc.trainable)
-    sums: dict[str, float] = {}
-    progress = tqdm(range(start, tc.max_steps), initial=start, total=tc.max_steps, disable=not show_progress,
-                    desc="tokenizer")
-    last_time = time.time()
-    for step in progress:
-        batch = train_rotmats[torch.randint(len(train_rotmats), (tc.batch_size,))]  # (B, 22, 3, 3)
-        noisy, target = augment_batch(batch, config.augment, step)
-        output = tokenizer(rotmat_to_rot6d(noisy))
-        losses = tokenizer_losses(output, target, config.loss, vertex_fn)
-        optimizer.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(parameters, tc.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        for key, value in {**losses, "perplexity": output.perplexity}.items():
-            sums[key] = sums.get(key, 0.0) + float(value.detach())
-        done = step + 1
-        if done % tc.log_every == 0 or done == tc.max_steps:
-            count = (done - 1) % tc.log_every + 1
-            record = {"step": done, **{k: v / count for k, v in sums.items()}, **_codebook_stats(tokenizer),
-                      "lr": scheduler.get_last_lr()[0], "noise_std": config.augment.noise_std(step),
-                      "seconds_per_step": (time.time() - last_time) / count}
-            sums, last_time = {}, time.time()
-            if done % tc.val_every == 0 or done == tc.max_steps:
-                tokenizer.eval()
-                record.update(_validate(tokenizer, val_poses))
-                _set_training(tokenizer, tc.trainable)
-            log.log(record)
-            progress.set_postfix({k: f"{record[k]:.3g}" for k in ("total", "perplexity", "codes_alive", "val_mpjpe_mm")
-                                  if k in record})
-        if done % tc.checkpoint_every == 0 or done == tc.max_steps:
-            _save_checkpoint(run_dir, done, tokenizer, optimizer, scheduler, tc.keep_checkpoints)
-    log.close()
-    tokenizer.eval()
+        (run_dir / DONE_JSON).unlink(missing_ok=True)
+    if (run_dir / DONE_JSON).is_file() and (run_dir / TOKENIZER_SUBDIR / WEIGHTS_NAME).is_file():
+        tokenizer = PoseTokenizer.from_pretrained(run_dir / TOKENIZER_SUBDIR)
+    else:
+        tokenizer = _train_on_loop(config, run_dir)
     if tc.export_dir:
         tokenizer.save_pretrained(_path(tc.export_dir))
+    return tokenizer
+
+
+def _train_on_loop(config: TokenizerStageConfig, run_dir: Path) -> PoseTokenizer:
+    tc = config.train
+    torch.manual_seed(tc.seed)
+    np.random.seed(tc.seed)
+    accelerator = float32_accelerator(tc.device)
+    train_rotmats = axis_angle_to_rotmat(torch.from_numpy(load_split(config.data.poses, config.data.train_split)))
+    poses = MixedTaskDataset({POSES_TASK: train_rotmats}, {POSES_TASK: 1.0}, seed=tc.seed)  # items (22, 3, 3)
+    val_poses = load_split(config.data.poses, config.data.val_split)[: config.data.val_size]
+
+    tokenizer = PoseTokenizer(config.model)
+    if tc.init_from:
+        _start_from(tokenizer, _path(tc.init_from))
+    if tc.trainable == "decoder":
+        tokenizer.encoder.requires_grad_(False)  # frozen: no backward pass through it (the codebook has no parameters)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(_as_plain(config), sort_keys=False))
+    run = RunConfig(log_every=tc.log_every, checkpoint_every=tc.checkpoint_every, keep_checkpoints=tc.keep_checkpoints)
+    loss = make_loss(tokenizer, config, _vertex_function(tc.smpl_model_dir))
+    run_stage("stage0", tc, run, run_dir, tokenizer, poses, torch.stack, loss, accelerator,
+              evaluate=lambda model: _validate(model, val_poses), evaluate_every=tc.val_every)
+    tokenizer.eval()
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(run_dir / TOKENIZER_SUBDIR)
+    accelerator.wait_for_everyone()
     return tokenizer
 
 
