@@ -346,3 +346,11 @@ def test_rslora_scales_the_adapter_by_alpha_over_sqrt_rank(checkpoint):
     model.add_lora(LoraSettings(r=16, alpha=8, dropout=0.0, use_rslora=True))
     scalings = {m.scaling["default"] for m in model.llm.modules() if isinstance(getattr(m, "scaling", None), dict)}
     assert scalings == {8 / 16 ** 0.5} and model.config.lora["use_rslora"] is True
+
+
+def test_image_to_pose_has_no_pose_hint_unless_the_checkpoint_asks(checkpoint):
+    """The hint (tests/test_image_pose_hint.py) is off by default: the prompt holds the image and no input pose."""
+    model = _load(checkpoint)
+    assert model.config.image_pose_hint is False
+    sample = model.build_sample("image_to_pose", images=[Image.new("RGB", (16, 16))], target=_pose(), template=0)
+    assert not ((sample.span_ids >= 0) & ~sample.branch)[:int(torch.nonzero(sample.branch).min())].any()

@@ -53,6 +53,7 @@ class UniPoseConfig:
     guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
     end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
     code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
+    image_pose_hint: bool = False  # image -> pose prompts carry the landmarks' IK pose (vision/landmarks/hint.py)
 
     @classmethod
     def from_dict(cls, values: dict) -> "UniPoseConfig":

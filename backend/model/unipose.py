@@ -83,7 +83,8 @@ class UniPose(nn.Module):
     def from_backbone(cls, backbone: str, pose_tokenizer, vision=None, attn_implementation: str = "sdpa",
                       seed: int = 0, progress=None, dtype: str = "float32",
                       backbone_layers: int | None = None, system_prompt: str = SYSTEM_PROMPT,
-                      end_at_pose: bool = False, code_embeddings: str = "rows") -> "UniPose":
+                      end_at_pose: bool = False, code_embeddings: str = "rows",
+                      image_pose_hint: bool = False) -> "UniPose":
         """A fresh (untrained) UniPose: the LM's vocabulary extended, new rows initialised near the mean.
 
         vision: a VisualProcessor whose hidden_size matches the LM, or None (no image tasks).
@@ -92,7 +93,11 @@ class UniPose(nn.Module):
         system_prompt, end_at_pose: how sequences are built (UniPoseConfig), fixed for the model's life.
         code_embeddings: "rows" (a free row per pose code) or "projected" (rows from the tokenizer's code
         vectors through one trained map while training; new_token_rows.CodeProjection).
+        image_pose_hint: image -> pose conversations carry the IK pose of the image's landmarks as an input pose
+        (`_messages`); needs a visual processor with a landmark encoder.
         """
+        if image_pose_hint and (vision is None or not vision.reads_landmarks):
+            raise ValueError("image_pose_hint needs a visual processor with a landmark encoder")
         llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype,
                                             layers=backbone_layers)
         vocab = add_pose_vocab(text_tokenizer, pose_tokenizer.config.codebook_size, pose_tokenizer.config.num_tokens)
@@ -101,7 +106,7 @@ class UniPose(nn.Module):
         config = UniPoseConfig(backbone=backbone, vocab=vocab.to_dict(), attn_implementation=attn_implementation,
                                has_vision=vision is not None, backbone_layers=backbone_layers,
                                system_prompt=system_prompt, end_at_pose=end_at_pose,
-                               code_embeddings=code_embeddings)
+                               code_embeddings=code_embeddings, image_pose_hint=image_pose_hint)
         folder = None if backbone == "smollm2" else Path(backbone)
         model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, folder)
         if code_embeddings == "projected":
@@ -175,9 +180,24 @@ class UniPose(nn.Module):
         axis-angle, or (80,) int codes if already tokenized (inputs `poses` accept the same)."""
         if target is None:
             raise ValueError("a training sample needs a target")
-        messages = task_messages(task, text=text, poses=poses, images=images, target=target, template=template,
-                                 rng=rng, system_prompt=self.config.system_prompt)
+        messages = self._messages(task, text=text, poses=poses, images=images, target=target, template=template,
+                                  rng=rng)
         return self.builder.training(messages)
+
+    def _messages(self, task: str, *, text=None, poses=(), images=(), target=None, template: int | None = None,
+                  rng=None) -> list[dict]:
+        """The conversation of one task instance for this checkpoint, the one path of training samples and
+        inference prompts: task_messages with the checkpoint's system prompt and, for image -> pose under
+        config.image_pose_hint, the pose hint (backend/vision/landmarks/hint.py: the IK fit of the landmarks the
+        encoder reads, in the corpus frame the answer is in). A photo is detected here, once: it travels on as
+        a DetectedImage, whose landmarks the landmark encoder reads."""
+        images, hint = list(images), None
+        if self.config.image_pose_hint and task == "image_to_pose" and len(images) == 1:
+            from backend.vision.landmarks.hint import pose_hint
+            image, landmarks = self.vision.detect(images[0])
+            images, hint = [image], pose_hint(landmarks)
+        return task_messages(task, text=text, poses=poses, images=images, target=target, template=template,
+                             rng=rng, system_prompt=self.config.system_prompt, pose_hint=hint)
 
     def collate(self, samples: list[Sample]) -> Batch:
         pad = self.text_tokenizer.pad_token_id
@@ -239,8 +259,7 @@ class UniPose(nn.Module):
         sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
         `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one.
         """
-        messages = task_messages(task, text=text, poses=list(poses), images=list(images), template=0,
-                                 system_prompt=self.config.system_prompt)
+        messages = self._messages(task, text=text, poses=list(poses), images=list(images), template=0)
         return self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
                          pose_prior=self.pose_priors.get(task), **settings)
 

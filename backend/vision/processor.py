@@ -6,8 +6,11 @@ tokens after the grid tokens in their own channel block; other blocks are zero t
 `num_tokens = h*w + sum(set sizes)` tokens of `sum(out_dim)` channels before the projector.
 
 Encoders are frozen; only the projector is trained. Saved as `config.json` + `projector.safetensors`.
+An image may also be a `DetectedImage` (a photo whose landmarks were detected earlier, e.g. for UniPose's pose
+hint): landmark encoders read its landmarks and the others its photo, so the photo is detected once.
 """
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,6 +30,21 @@ def load_image(image) -> Image.Image:
         return image.convert("RGB")
     with Image.open(Path(image)) as opened:
         return opened.convert("RGB")
+
+
+@dataclass(frozen=True, eq=False)
+class DetectedImage:
+    """A photo (path or PIL) with the body landmarks already detected on it (a PoseLandmarks)."""
+    image: object
+    landmarks: object
+
+
+def _encoder_input(encoder: nn.Module, item):
+    """What one encoder reads of an image: a DetectedImage's landmarks for a landmark encoder (one with
+    `detect`), its photo for the others; anything else unchanged."""
+    if not isinstance(item, DetectedImage):
+        return item
+    return item.landmarks if hasattr(encoder, "detect") else load_image(item.image)
 
 
 def mlp2x_gelu(in_dim: int, hidden: int) -> nn.Sequential:
@@ -88,13 +106,30 @@ class VisualProcessor(nn.Module):
     def forward(self, images: list) -> torch.Tensor:
         """images (paths or PIL) -> (N, num_tokens, hidden_size).
 
-        Other objects (e.g. PoseLandmarks, synthetic at training time) go to the encoders unchanged.
+        Other objects (e.g. PoseLandmarks, synthetic at training time) go to the encoders unchanged; a
+        DetectedImage gives each encoder what it reads (`_encoder_input`).
         """
         pil = [load_image(image) if isinstance(image, (str, Path, Image.Image)) else image for image in images]
-        features = [e.encode(pil).float() for e in self.encoders]
+        features = [e.encode([_encoder_input(e, item) for item in pil]).float() for e in self.encoders]
         fused = fuse_features(features, [e.grid for e in self.encoders], self.grid)
         weight = self.projector[0].weight
         return self.projector(fused.to(device=weight.device, dtype=weight.dtype))
+
+    @property
+    def reads_landmarks(self) -> bool:
+        """True when one of the encoders reads body landmarks (has `detect`)."""
+        return any(hasattr(e, "detect") for e in self.encoders)
+
+    def detect(self, image):
+        """An image -> (what to encode in its place, its PoseLandmarks): a photo (path or PIL) is detected once
+        by the landmark encoder and becomes a DetectedImage; ready PoseLandmarks and DetectedImages pass."""
+        if isinstance(image, DetectedImage):
+            return image, image.landmarks
+        encoder = next((e for e in self.encoders if hasattr(e, "detect")), None)
+        if encoder is None:
+            raise ValueError("this visual processor has no landmark encoder")
+        landmarks = encoder.detect(image)
+        return (image, landmarks) if landmarks is image else (DetectedImage(image, landmarks), landmarks)
 
     def config(self) -> dict:
         return {"encoders": [e.to_config() for e in self.encoders], "hidden_size": self.hidden_size,

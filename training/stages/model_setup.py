@@ -13,7 +13,7 @@ import numpy as np
 
 
 # `model` keys passed to UniPose.from_backbone
-BUILD_OPTIONS = ("backbone_layers", "system_prompt", "end_at_pose", "code_embeddings")
+BUILD_OPTIONS = ("backbone_layers", "system_prompt", "end_at_pose", "code_embeddings", "image_pose_hint")
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
 
@@ -47,7 +47,12 @@ def config_image_source(model_cfg: dict, seed: int | None = None):
 
 
 def record_inputs(record: dict, make_image) -> dict:
-    """A task record (training.task_records) -> keyword arguments of UniPose.build_sample / run, plus target."""
+    """A task record (training.task_records) -> keyword arguments of UniPose.build_sample / run, plus target.
+
+    The pose hint of image -> pose (model.image_pose_hint) is not an input here: build_sample and run derive it
+    from the image itself (UniPose._messages), from the very landmarks the encoder reads, in training,
+    evaluation and serving alike.
+    """
     task = record["task"]
     if task in ("text_to_pose",):
         return {"text": record["text"], "target": record["pose"]}
