@@ -4,10 +4,12 @@ this machine, then measured on held-out data (issue 18, step 1; results in docs/
     .venv/bin/python bench/learning_efficiency.py --rows reference,layers8 [--budget-s 900] [--runs runs/study]
 
 A row is training/configs/study/<row>.yaml, trained with `python -m training.train ... --budget-s` into
-RUNS/<row>/ (a row with a RUNS/<row>/checkpoint is not retrained; its figures are kept in RUNS/<row>/study.json).
+RUNS/<row>/ (a row with a RUNS/<row>/checkpoint is not retrained; its figures are kept in RUNS/<row>/study.json
+and only missing ones are measured).
 Measures:
 - training: number format the run chose, optimizer steps, samples and non-padding tokens per second;
-- conditioning gap of text->pose and pose->text (training.benchmarks.conditioning, held-out corpus test split);
+- held-out loss of text->pose (nats per pose token) and pose->text (per text token), and their conditioning
+  gaps (the same loss given another sample's input, minus it; training.benchmarks.conditioning);
 - the 98 natural prompts (training.benchmarks.prompts) through the engine, as `unipose text2pose` answers;
 - descriptions of held-out poses: statements true and salient facts covered (training.benchmarks.statements);
 - the everyday edit instructions: followed and untouched-joint drift (training.benchmarks.edits).
@@ -31,9 +33,10 @@ from training.benchmarks.statements import PoseFacts, score_description, summari
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "training" / "configs" / "study"
-COLUMNS = {"precision": "{}", "steps": "{}", "samples/s": "{:.2f}", "tokens/s": "{:.0f}", "gap t2p": "{:+.3f}",
-           "gap p2t": "{:+.3f}", "natural": "{}", "desc true %": "{:.1f}", "desc covered %": "{:.1f}",
-           "edits followed %": "{:.1f}", "drift p50 cm": "{:.1f}"}  # column -> format
+COLUMNS = {  # column -> format
+    "precision": "{}", "steps": "{}", "samples/s": "{:.2f}", "tokens/s": "{:.0f}", "loss t2p": "{:.3f}",
+    "gap t2p": "{:+.3f}", "loss p2t": "{:.3f}", "gap p2t": "{:+.3f}", "natural": "{}", "desc true %": "{:.1f}",
+    "desc covered %": "{:.1f}", "edits followed %": "{:.1f}", "drift p50 cm": "{:.1f}"}
 
 
 def train_row(row: str, out: Path, budget_s: float) -> None:
@@ -56,8 +59,22 @@ def training_figures(out: Path) -> dict:
             "samples/s": len(metrics) * batch / seconds, "tokens/s": sum(m["tokens"] for m in metrics) / seconds}
 
 
-def measure(checkpoint: Path | None, corpus, trivial: dict, samples: int, describe: int, seed: int) -> dict:
-    """The held-out figures of one checkpoint (None: the trivial answers)."""
+def held_out_losses(checkpoint: Path, corpus, samples: int, seed: int) -> dict:
+    """Held-out loss (nats per pose / text token) of text->pose and pose->text, and the conditioning gaps."""
+    from backend.model import UniPose
+    from training.task_records import task_records
+
+    model = UniPose.from_pretrained(checkpoint, dtype="float32")
+    figures = {}
+    for task, short in (("text_to_pose", "t2p"), ("pose_to_text", "p2t")):
+        records = task_records(corpus, task, "test", evaluation=True, max_items=samples, seed=seed)
+        right, wrong = conditioning_gap(model, records, seed)
+        figures[f"loss {short}"], figures[f"gap {short}"] = right, wrong - right
+    return figures
+
+
+def answer_figures(checkpoint: Path | None, corpus, trivial: dict, describe: int, seed: int) -> dict:
+    """What the answers get right, through the engine (None: the trivial answers)."""
     from backend.engine import Sampling, UniPoseEngine
     from training.task_records import task_records
 
@@ -68,14 +85,8 @@ def measure(checkpoint: Path | None, corpus, trivial: dict, samples: int, descri
         poses = [trivial["pose"]] * len(PROMPTS)
         texts = [trivial["caption"]] * len(held_out)
         edited = [starts[e.start] for e in EVERYDAY_EDITS]
-        figures = {"gap t2p": 0.0, "gap p2t": 0.0}
     else:
         engine = UniPoseEngine.load(checkpoint, device="cpu")
-        figures = {}
-        for task, column in (("text_to_pose", "gap t2p"), ("pose_to_text", "gap p2t")):
-            records = task_records(corpus, task, "test", evaluation=True, max_items=samples, seed=seed)
-            right, wrong = conditioning_gap(engine.model, records, seed)
-            figures[column] = wrong - right
         sampling = Sampling(seed=seed)
         poses = [engine.text_to_pose(p.text, sampling)[0] for p in PROMPTS]
         texts = [engine.pose_to_text(r["pose"], sampling) for r in held_out]
@@ -83,7 +94,7 @@ def measure(checkpoint: Path | None, corpus, trivial: dict, samples: int, descri
     described = summarize_texts([score_description(t, f) for t, f in zip(texts, facts)])
     edits = summarize_edits([score_edit(starts[e.start], pose, list(e.facts))
                              for e, pose in zip(EVERYDAY_EDITS, edited)])
-    return {**figures, "natural": f"{sum(check_prompt(p, pose) for p, pose in zip(PROMPTS, poses))}/{len(PROMPTS)}",
+    return {"natural": f"{sum(check_prompt(p, pose) for p, pose in zip(PROMPTS, poses))}/{len(PROMPTS)}",
             "desc true %": described["true"], "desc covered %": described["covered"],
             "edits followed %": edits["followed"], "drift p50 cm": edits["drift_p50"]}
 
@@ -108,18 +119,23 @@ def main() -> int:
     corpus = load_corpus(ROOT / args.corpus)
     trivial_pose = mean_pose(corpus)
     trivial = {"pose": trivial_pose, "caption": caption_pose(trivial_pose, n=1)[0]}
-    results = {"trivial": {"precision": "-", "steps": 0, "samples/s": 0.0, "tokens/s": 0.0,
-                           **measure(None, corpus, trivial, args.samples, args.describe, args.seed)}}
+    results = {"trivial": {"precision": "-", "steps": 0, "samples/s": 0.0, "tokens/s": 0.0, "loss t2p": None,
+                           "gap t2p": 0.0, "loss p2t": None, "gap p2t": 0.0,
+                           **answer_figures(None, corpus, trivial, args.describe, args.seed)}}
     for row in args.rows.split(","):
         out = args.runs / row
         out.parent.mkdir(parents=True, exist_ok=True)
-        if not (out / "study.json").is_file():
-            if not (out / "checkpoint").is_dir():  # a row trained by hand with train_row's command counts
-                train_row(row, out, args.budget_s)
-            figures = {**training_figures(out),
-                       **measure(out / "checkpoint", corpus, trivial, args.samples, args.describe, args.seed)}
-            (out / "study.json").write_text(json.dumps(figures, indent=1))
-        results[row] = json.loads((out / "study.json").read_text())
+        if not (out / "checkpoint").is_dir():  # a row trained by hand with train_row's command counts
+            train_row(row, out, args.budget_s)
+        saved = out / "study.json"
+        figures = json.loads(saved.read_text()) if saved.is_file() else {}
+        if "natural" not in figures:
+            figures.update(training_figures(out))
+            figures.update(answer_figures(out / "checkpoint", corpus, trivial, args.describe, args.seed))
+        if "loss t2p" not in figures:
+            figures.update(held_out_losses(out / "checkpoint", corpus, args.samples, args.seed))
+        saved.write_text(json.dumps(figures, indent=1))
+        results[row] = figures
         print(f"{row}: {results[row]}", file=sys.stderr, flush=True)
 
     print(f"corpus {args.corpus} test split; {args.budget_s:.0f} s of training per row; gaps over {args.samples} "
@@ -127,7 +143,8 @@ def main() -> int:
     print("| row | " + " | ".join(COLUMNS) + " |")
     print("| --- | " + " | ".join("---:" for _ in COLUMNS) + " |")
     for row, figures in results.items():
-        print(f"| {row} | " + " | ".join(form.format(figures[c]) for c, form in COLUMNS.items()) + " |")
+        cells = ("-" if figures[c] is None else form.format(figures[c]) for c, form in COLUMNS.items())
+        print(f"| {row} | " + " | ".join(cells) + " |")
     trained = {r: f for r, f in results.items() if r != "trivial"}
     best = max(trained, key=lambda r: (int(trained[r]["natural"].split("/")[0]), trained[r]["gap t2p"]))
     b = trained[best]
