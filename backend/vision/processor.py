@@ -39,12 +39,17 @@ class DetectedImage:
     landmarks: object
 
 
+def _reads_landmarks(encoder: nn.Module) -> bool:
+    """A landmark encoder: one that detects body landmarks on photos (has `detect`) and encodes those."""
+    return hasattr(encoder, "detect")
+
+
 def _encoder_input(encoder: nn.Module, item):
-    """What one encoder reads of an image: a DetectedImage's landmarks for a landmark encoder (one with
-    `detect`), its photo for the others; anything else unchanged."""
+    """What one encoder reads of an image: a DetectedImage's landmarks for a landmark encoder, its photo for
+    the others; anything else unchanged."""
     if not isinstance(item, DetectedImage):
         return item
-    return item.landmarks if hasattr(encoder, "detect") else load_image(item.image)
+    return item.landmarks if _reads_landmarks(encoder) else load_image(item.image)
 
 
 def mlp2x_gelu(in_dim: int, hidden: int) -> nn.Sequential:
@@ -117,15 +122,15 @@ class VisualProcessor(nn.Module):
 
     @property
     def reads_landmarks(self) -> bool:
-        """True when one of the encoders reads body landmarks (has `detect`)."""
-        return any(hasattr(e, "detect") for e in self.encoders)
+        """True when one of the encoders reads body landmarks."""
+        return any(_reads_landmarks(e) for e in self.encoders)
 
     def detect(self, image):
         """An image -> (what to encode in its place, its PoseLandmarks): a photo (path or PIL) is detected once
         by the landmark encoder and becomes a DetectedImage; ready PoseLandmarks and DetectedImages pass."""
         if isinstance(image, DetectedImage):
             return image, image.landmarks
-        encoder = next((e for e in self.encoders if hasattr(e, "detect")), None)
+        encoder = next((e for e in self.encoders if _reads_landmarks(e)), None)
         if encoder is None:
             raise ValueError("this visual processor has no landmark encoder")
         landmarks = encoder.detect(image)
