@@ -96,6 +96,8 @@ class UniPose(nn.Module):
         image_pose_hint: image -> pose conversations carry the IK pose of the image's landmarks as an input pose
         (`_messages`); needs a visual processor with a landmark encoder.
         """
+        if code_embeddings not in ("rows", "projected"):
+            raise ValueError(f"code_embeddings must be 'rows' or 'projected', got {code_embeddings!r}")
         if image_pose_hint and (vision is None or not vision.reads_landmarks):
             raise ValueError("image_pose_hint needs a visual processor with a landmark encoder")
         llm, text_tokenizer = load_backbone(backbone, attn_implementation, progress, dtype=dtype,
@@ -112,8 +114,6 @@ class UniPose(nn.Module):
         if code_embeddings == "projected":
             model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
             model.code_projection.fit(llm, vocab)
-        elif code_embeddings != "rows":
-            raise ValueError(f"code_embeddings must be 'rows' or 'projected', got {code_embeddings!r}")
         return model
 
     @classmethod
