@@ -7,8 +7,9 @@ both pose decodings (`expected`: expected code vectors, the default; `codes`: th
 scores the poses as the evaluation does: R-precision top-1/2/3 and recall@10 against 31 distractors with the
 retrieval judge (docs/eval/retrieval, trained on first use), MPJPE, and the spread of the answers (mean
 per-joint standard deviation across samples: 0 when every prompt gets the same pose) and the share of upright
-answers (head 0.3 m above the pelvis). Choose on the validation split, quote the test split. Needs a checkpoint
-with pose priors (`python -m training.pose_prior`). Prints a table.
+answers (head 0.3 m above the pelvis) and of contorted ones (a joint past its anatomical limit,
+backend/contact/limits.py), each beside the ground truth's. Choose on the validation split, quote the test split.
+Needs a checkpoint with pose priors (`python -m training.pose_prior`). Prints a table.
 """
 import argparse
 import sys
@@ -19,6 +20,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backend.body.kinematics import pose_joints  # noqa: E402
+from backend.body.skeleton import JOINT_INDEX  # noqa: E402
+from backend.contact.limits import limit_violations  # noqa: E402
 from backend.paths import DEFAULT_CHECKPOINT  # noqa: E402
 
 
@@ -35,8 +39,6 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from backend.body.kinematics import pose_joints
-    from backend.body.skeleton import JOINT_INDEX
     from backend.model.unipose import UniPose
     from training.task_records import load_corpus, task_records
     from training.metrics.tasks import score_poses
@@ -53,22 +55,33 @@ def main() -> int:
     target = np.stack([r["pose"] for r in records])
     print(f"checkpoint: {args.checkpoint} (default guidance {model.config.guidance}); {len(records)} held-out "
           f"{args.split} captions")
+    print(f"ground truth: upright {_upright(target):.0f} %, past limits {_past_limits(target):.0f} %")
     print("| guidance | decoding | R-precision top-1 / 2 / 3 % | recall@10 text->pose % | MPJPE mm | spread mm | "
-          "upright % | ground-truth top-3 % |")
-    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+          "upright % | past limits % | ground-truth top-3 % |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for weight in (float(w) for w in args.weights.split(",")):
         for decoding in ("expected", "codes"):
             with torch.no_grad():
                 poses = np.stack([model.run("text_to_pose", text=t, guidance=weight,
                                             expected_pose=decoding == "expected").poses[0] for t in texts])
             scores = score_poses(poses, target, texts, judge, embed)
-            joints = pose_joints(poses)[:, :22]
-            spread = 1000.0 * joints.std(axis=0).mean()
-            upright = 100.0 * np.mean(joints[:, JOINT_INDEX["head"], 1] - joints[:, JOINT_INDEX["pelvis"], 1] > 0.3)
+            spread = 1000.0 * pose_joints(poses)[:, :22].std(axis=0).mean()
             top = " / ".join(f"{scores[f'r_precision_top{k}']:.1f}" for k in (1, 2, 3))
             print(f"| {weight:g} | {decoding} | {top} | {scores['recall_t2p@10']:.1f} | {scores['mpjpe_mm']:.0f} | "
-                  f"{spread:.0f} | {upright:.0f} | {scores['real_r_precision_top3']:.1f} |", flush=True)
+                  f"{spread:.0f} | {_upright(poses):.0f} | {_past_limits(poses):.0f} | "
+                  f"{scores['real_r_precision_top3']:.1f} |", flush=True)
     return 0
+
+
+def _upright(poses: np.ndarray) -> float:
+    """% of (N, 22, 3) poses with the head 0.3 m above the pelvis."""
+    joints = pose_joints(poses)
+    return 100.0 * float(np.mean(joints[:, JOINT_INDEX["head"], 1] - joints[:, JOINT_INDEX["pelvis"], 1] > 0.3))
+
+
+def _past_limits(poses: np.ndarray) -> float:
+    """% of poses with a joint past its anatomical limit."""
+    return 100.0 * float(np.mean([bool(limit_violations(p)) for p in poses]))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import torch
 
 from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model import UniPose
-from backend.model.guidance import PRIOR_NAME, guided_scores, mean_code_logprobs
+from backend.body.skeleton import JOINT_INDEX
+from backend.model.guidance import GUIDED_NUCLEUS, PRIOR_NAME, guided_scores, in_nucleus, mean_code_logprobs
 from support.tiny_model import make_tiny_checkpoint
 
 torch.set_num_threads(2)
@@ -35,7 +36,23 @@ def test_guided_scores_interpolate_between_prior_and_conditional():
     conditional = torch.log_softmax(logits, -1)
     assert torch.allclose(guided_scores(logits, prior, 1.0), conditional)
     assert torch.allclose(guided_scores(logits, prior, 0.0), prior.expand(2, -1, -1))
-    assert torch.allclose(guided_scores(logits, prior, 3.0), 3 * conditional - 2 * prior, atol=1e-6)
+    amplified = guided_scores(logits, prior, 3.0)
+    inside = in_nucleus(conditional.exp(), GUIDED_NUCLEUS)
+    assert torch.allclose(amplified[inside], (3 * conditional - 2 * prior)[inside], atol=1e-6)
+    assert torch.isneginf(amplified[~inside]).all() and not inside.all()
+
+
+def test_amplifying_guidance_cannot_pick_a_code_the_model_finds_unlikely():
+    """A code the conditional gives 1 % that the prior gives far less would win plain extrapolation at w = 4."""
+    conditional = torch.log(torch.tensor([[0.90, 0.09, 0.01]]))
+    prior = torch.log(torch.tensor([[0.90, 0.0999, 0.0001]]))
+    assert (prior + 4 * (conditional - prior)).argmax() == 2          # what extrapolation alone would choose
+    assert guided_scores(conditional, prior, 4.0).argmax() == 0
+
+
+def test_nucleus_is_the_smallest_set_holding_the_mass():
+    probs = torch.tensor([[0.5, 0.1, 0.3, 0.1], [0.97, 0.01, 0.01, 0.01]])
+    assert in_nucleus(probs, 0.75).tolist() == [[True, False, True, False], [True, False, False, False]]
 
 
 def test_prior_is_the_mean_of_the_inputs_log_probabilities(checkpoint):
@@ -68,6 +85,9 @@ def test_guidance_steers_answers_and_the_prior_travels_with_the_checkpoint(check
         assert np.allclose(codes_only, prior_mode, atol=1e-6)
     strong = [model.run("text_to_pose", text=t, guidance=4.0).poses[0] for t in PROMPTS]
     assert any(not np.allclose(a, b) for a, b in zip(strong, plain))
+    root = JOINT_INDEX["pelvis"]                                 # amplified answers keep the plain orientation
+    for a, b in zip(strong, plain):
+        assert np.allclose(a[root], b[root], atol=1e-5)
 
 
 def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_path):

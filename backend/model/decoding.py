@@ -16,7 +16,7 @@ from transformers import DynamicCache
 
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import base_model
-from backend.model.guidance import guided_scores
+from backend.model.guidance import amplifies, guided_scores, in_nucleus
 from backend.sampling import Sampling
 
 
@@ -24,9 +24,12 @@ from backend.sampling import Sampling
 class Generated:
     """One row's answer: `pieces` alternate text token id lists and (num_pose_tokens,) code tensors;
     `code_probs` has one entry per pose: the (num_pose_tokens, K) distribution its codes were chosen from
-    when the answer keeps it (greedy with expected_pose), else None."""
+    when the answer keeps it (greedy with expected_pose), else None. `unguided` has one entry per pose: under
+    amplifying guidance, the (codes, code_probs) the same forward gives without it, whose body orientation the
+    pose keeps (guidance.py); else None."""
     pieces: list = field(default_factory=list)
     code_probs: list = field(default_factory=list)
+    unguided: list = field(default_factory=list)
 
     def poses(self) -> list[torch.Tensor]:
         return [piece for piece in self.pieces if not isinstance(piece, list)]
@@ -44,10 +47,7 @@ def choose(logits: torch.Tensor, temperature: float, top_p: float, generator) ->
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     flat = probs.reshape(-1, probs.shape[-1])
     if top_p < 1.0:
-        sorted_probs, order = flat.sort(dim=-1, descending=True)
-        before = sorted_probs.cumsum(-1) - sorted_probs  # mass strictly above each entry
-        sorted_probs = sorted_probs.masked_fill(before >= top_p, 0.0)  # keeps at least the top entry
-        flat = torch.zeros_like(flat).scatter(-1, order, sorted_probs)
+        flat = flat.masked_fill(~in_nucleus(flat, top_p), 0.0)
     picked = torch.multinomial(flat, 1, generator=generator).squeeze(-1)
     return picked.reshape(logits.shape[:-1])
 
@@ -161,14 +161,19 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))
         stream.crop(n)
         code_logits = stream.code_logits(hidden[:, -n:])  # (B, n, K)
-        if pose_prior is not None:
-            code_logits = guided_scores(code_logits, pose_prior, weight)
-        codes = choose(code_logits, temperature, sampling.top_p, generator)
+        scores = code_logits if pose_prior is None else guided_scores(code_logits, pose_prior, weight)
+        codes = choose(scores, temperature, sampling.top_p, generator)
         keep_probs = sampling.expected_pose and temperature <= 0
-        probs = torch.softmax(code_logits.float(), dim=-1).cpu() if keep_probs else None  # (B, n, K)
+        probs = torch.softmax(scores.float(), dim=-1).cpu() if keep_probs else None  # (B, n, K)
+        unguided = None
+        if pose_prior is not None and amplifies(weight):  # the orientation comes from the unguided choice
+            unguided = (choose(code_logits, temperature, sampling.top_p, generator).cpu(),
+                        torch.softmax(code_logits.float(), dim=-1).cpu() if keep_probs else None)
         for row in torch.nonzero(posing).flatten().tolist():
             answers[row].pieces.append(codes[row].cpu())
             answers[row].code_probs.append(probs[row] if keep_probs else None)
+            answers[row].unguided.append(None if unguided is None else
+                                         (unguided[0][row], None if unguided[1] is None else unguided[1][row]))
         if stop_after_pose:
             active &= ~posing
             if not active.any():

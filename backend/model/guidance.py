@@ -6,6 +6,12 @@ model of classifier-free guidance: the model was never trained without its input
 gives what it predicts regardless of the input. w = 1 is plain decoding, w = 0 always answers the prior's pose,
 w > 1 amplifies what is specific to this input. Useful when a model has learned the pose-token marginal well
 and its input only weakly, as the CPU-trained default has (README, "The shipped model").
+
+Strong guidance amplifies noise along with the input: at w = 4-6 plain extrapolation picked codes the model itself
+found unlikely (joints past their limits) and tipped standing bodies over (docs/experiments/guidance.md). Above
+w = 1, therefore, guidance only re-ranks the codes inside the conditional's top-p nucleus (GUIDED_NUCLEUS), and
+the answer keeps the body orientation of the unguided answer (decoding.py, unipose.py): strength changes what
+the body does, not whether it stands.
 """
 from pathlib import Path
 
@@ -13,14 +19,33 @@ import torch
 from safetensors.torch import load_file, save_file
 
 PRIOR_NAME = "pose_prior.safetensors"
+GUIDED_NUCLEUS = 0.9  # above w = 1, guided codes come from the conditional's smallest set holding this much mass
+
+
+def amplifies(weight: float) -> bool:
+    """Whether guidance at this weight goes beyond plain decoding (and so is held to the nucleus and the
+    unguided orientation)."""
+    return weight > 1.0
 
 
 def guided_scores(code_logits: torch.Tensor, prior: torch.Tensor, weight: float) -> torch.Tensor:
     """code_logits (..., n, K), prior (n, K) log-probabilities -> guided scores (..., n, K) (log-space; a
-    softmax of them is the guided distribution up to normalisation)."""
+    softmax of them is the guided distribution up to normalisation). Above w = 1, codes outside the
+    conditional's GUIDED_NUCLEUS score -inf."""
     conditional = torch.log_softmax(code_logits.float(), dim=-1)
     prior = prior.to(conditional.device, conditional.dtype)
-    return prior + weight * (conditional - prior)
+    scores = prior + weight * (conditional - prior)
+    if amplifies(weight):
+        scores = scores.masked_fill(~in_nucleus(conditional.exp(), GUIDED_NUCLEUS), float("-inf"))
+    return scores
+
+
+def in_nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """probs (..., K) -> bool (..., K): the smallest set of likeliest entries holding top_p of the mass (always
+    at least the likeliest one)."""
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    before = sorted_probs.cumsum(-1) - sorted_probs  # mass strictly above each entry
+    return torch.zeros_like(probs, dtype=torch.bool).scatter(-1, order, before < top_p)
 
 
 @torch.no_grad()

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from backend.body.rotations_torch import rotmat_to_axis_angle
+from backend.body.skeleton import JOINT_INDEX
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
@@ -300,21 +301,30 @@ class UniPose(nn.Module):
                 else:
                     parts.append(POSE_PLACEHOLDER)
             texts.append("".join(parts).strip())
-        poses = self._decode_poses([c for a in answers for c in a.poses()], [p for a in answers for p in a.code_probs])
+        poses = self._decode_poses([c for a in answers for c in a.poses()], [p for a in answers for p in a.code_probs],
+                                   [u for a in answers for u in a.unguided])
         first = texts[0]
         return TaskOutput(text=None if first in ("", POSE_PLACEHOLDER) else first, poses=poses, texts=texts)
 
     @torch.no_grad()
-    def _decode_poses(self, codes: list, probs: list) -> list[np.ndarray]:
+    def _decode_poses(self, codes: list, probs: list, unguided: list) -> list[np.ndarray]:
         """Every pose of one generation in one tokenizer call: (n,) codes each, with their (n, K) distributions
-        (all kept, or all None: one `generate` call decides for every pose) -> (22, 3) float32 axis-angle each."""
+        (all kept, or all None: one `generate` call decides for every pose) -> (22, 3) float32 axis-angle each.
+        unguided: per pose None, or the (codes, probs) chosen without amplifying guidance, whose root (body
+        orientation) the pose takes (guidance.py); one `generate` call decides for every pose here too."""
         if not codes:
             return []
-        if probs[0] is None:
-            rotmats = self.pose_tokenizer.decode(torch.stack(codes).to(self.device))
-        else:
-            rotmats = self.pose_tokenizer.decode_expected(torch.stack(probs).to(self.device))
+        rotmats = self._decode_rotmats(codes, probs)  # (N, 22, 3, 3)
+        if unguided[0] is not None:
+            plain = self._decode_rotmats([c for c, _ in unguided], [p for _, p in unguided])
+            root = JOINT_INDEX["pelvis"]
+            rotmats[:, root] = plain[:, root]
         return list(rotmat_to_axis_angle(rotmats).cpu().numpy().astype(np.float32))
+
+    def _decode_rotmats(self, codes: list, probs: list) -> torch.Tensor:
+        if probs[0] is None:
+            return self.pose_tokenizer.decode(torch.stack(codes).to(self.device))
+        return self.pose_tokenizer.decode_expected(torch.stack(probs).to(self.device))
 
 
 # ---------------------------------------------------------------------- helpers
