@@ -25,13 +25,42 @@ def test_shipped_model_raises_both_arms(engine):
 
 
 @pytest.mark.slow
-def test_shipped_model_answers_depend_on_the_prompt(engine):
-    """Two unrelated prompts must not get the same pose (the first CPU-trained model gave every prompt one pose)."""
+def test_shipped_model_answers_differ_the_way_the_prompts_say(engine):
+    """Not one pose for every prompt (the first CPU-trained model's failure): hands on the hips sit at hip height
+    and below the raised hands, and sitting cross-legged folds the legs (the knees come up towards the pelvis)."""
     from backend.engine import Sampling
-    poses = [engine.text_to_pose(text, Sampling(seed=0))[0]
-             for text in ("raise both arms above the head", "a person sitting cross-legged on the floor")]
-    joints = [pose_joints(p.astype(np.float64))[:22] for p in poses]
-    assert np.linalg.norm(joints[0] - joints[1], axis=-1).mean() > 0.05   # metres, mean over joints
+    prompts = ("raise both arms above the head", "put your hands on your hips",
+               "a person sitting cross-legged on the floor")
+    raised, hips, sitting = [_height_above_pelvis(engine.text_to_pose(text, Sampling(seed=0))[0]) for text in prompts]
+    for wrist in ("left_wrist", "right_wrist"):
+        assert abs(hips[wrist]) < 0.2 and raised[wrist] > hips[wrist] + 0.4   # metres
+    knees = [(pose["left_knee"] + pose["right_knee"]) / 2 for pose in (sitting, raised)]
+    assert knees[0] > knees[1] + 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 18: the shipped model's descriptions do not follow the pose yet "
+                                       "(37 % of its statements are true, bench/describe.py)")
+def test_shipped_model_descriptions_differ_where_the_poses_differ(engine):
+    """Arms raised vs arms down differ in the hands: each description must say something about the hands, and
+    what it says about them must be true of its own pose."""
+    from backend.body.example_poses import EXAMPLE_POSES
+    from backend.engine import Sampling
+    from backend.posefile import Pose, pose_to_dict
+    from training.benchmarks.statements import PoseFacts, fact_is_true, read_statements
+    poses = np.stack([EXAMPLE_POSES["arms_raised"], EXAMPLE_POSES["standing_arms_down"]])
+    texts = [engine.pose_to_text(pose_to_dict(Pose(pose)), Sampling(seed=0)) for pose in poses]
+    assert texts[0] != texts[1]
+    for text, facts in zip(texts, PoseFacts.of_poses(poses)):
+        about_hands = [fact for fact in read_statements(text).facts if "wrist" in fact[0]]
+        assert about_hands, text
+        assert all(fact_is_true(fact, facts) for fact in about_hands), text
+
+
+def _height_above_pelvis(pose: np.ndarray) -> dict[str, float]:
+    joints = pose_joints(pose.astype(np.float64))
+    return {name: float(joints[i, 1] - joints[JOINT_INDEX["pelvis"], 1]) for name, i in JOINT_INDEX.items()
+            if i < len(joints)}
 
 
 @pytest.mark.slow
