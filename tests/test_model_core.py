@@ -197,6 +197,28 @@ def test_every_task_gives_finite_loss_and_gradients_reach_only_trainable_parts(c
         assert (projector_grad is not None and projector_grad.abs().sum() > 0) == (task.startswith("image")), task
 
 
+def test_expected_joint_error_is_zero_at_the_target_and_trains_the_pose_answer(checkpoint):
+    from training.stages.model_setup import expected_joint_error, unipose_loss
+    model = _load(checkpoint, trainable=True)
+    model.add_lora(LoraSettings(r=4, alpha=8, dropout=0.0))
+    randomize_lora(model)
+    batch = model.collate([model.build_sample("text_to_pose", text="arms up", target=_codes(model, 3), template=0),
+                           model.build_sample("text_to_pose", text="kneel", target=_codes(model, 4), template=0)])
+    out = model(batch)
+    assert out.code_logits.shape == (2 * model.vocab.num_pose_tokens, model.vocab.codebook_size)
+    certain = torch.nn.functional.one_hot(out.code_targets, model.vocab.codebook_size).float() * 50.0
+    assert expected_joint_error(model, certain, out.code_targets) < 1e-5      # metres: the target's own codes
+    assert expected_joint_error(model, out.code_logits, out.code_targets) > 1e-3   # the tiny decoder varies little
+    plain, parts = unipose_loss(model, batch, step=0)
+    weighted, weighted_parts = unipose_loss(model, batch, step=0, joint_weight=10.0)
+    assert "joint_error" not in parts
+    assert torch.isclose(weighted, plain + 10.0 * weighted_parts["joint_error"], rtol=1e-4)
+    model.zero_grad(set_to_none=True)
+    expected_joint_error(model, model(batch).code_logits, out.code_targets).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in model.named_parameters() if "lora_" in n)
+    assert all(p.grad is None for p in model.pose_tokenizer.parameters())
+
+
 def test_stage2_trains_only_the_projector(checkpoint):
     from training.stages.model_setup import set_trainable
     model = _load(checkpoint, trainable=True)

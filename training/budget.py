@@ -53,7 +53,7 @@ def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image
     from accelerate import Accelerator
     from training.stages.logger import read_metrics
     from training.stages.loop import run_stage
-    from training.stages.model_setup import make_collate, set_trainable, unipose_loss
+    from training.stages.model_setup import make_collate, set_trainable, stage_loss
 
     stage = dataclasses.replace(config.stages[name], max_steps=steps + 1,
                                 batch_size=batch or config.stages[name].batch_size, grad_accum=1)
@@ -61,7 +61,7 @@ def measure_tokens_per_s(model, config: TrainConfig, name: str, data, make_image
     run = dataclasses.replace(config.run, checkpoint_every=0)
     with tempfile.TemporaryDirectory() as tmp:
         run_stage(name, stage, run, Path(tmp), model, data, make_collate(model, make_image, run.max_length),
-                  unipose_loss, Accelerator(), resume=False)
+                  stage_loss(stage), Accelerator(), resume=False)
         records = read_metrics(Path(tmp))[1:]
     return float(sum(r["tokens"] for r in records) / max(sum(r["tokens"] / r["tokens_per_s"] for r in records), 1e-9))
 

@@ -546,7 +546,7 @@ def measure_rate(config, corpus, tokenizer_dir: Path, work: Path, steps: int = 8
     from training.stages.logger import read_metrics
     from training.stages.loop import run_stage
     from training.stages.model_setup import (build_unipose, config_image_source, make_collate, set_trainable,
-                                             unipose_loss)
+                                             stage_loss)
     from training.train import make_accelerator
 
     make_image = config_image_source(config.model)
@@ -558,7 +558,7 @@ def measure_rate(config, corpus, tokenizer_dir: Path, work: Path, steps: int = 8
     set_trainable(model, stage.trainable)
     run_stage(name, dataclasses.replace(stage, max_steps=steps), dataclasses.replace(config.run, checkpoint_every=0),
               work / "measure", model, budgets[name]["data"], make_collate(model, make_image, config.run.max_length),
-              unipose_loss, make_accelerator(config), resume=False)
+              stage_loss(stage), make_accelerator(config), resume=False)
     records = read_metrics(work / "measure")[2:] or read_metrics(work / "measure")
     rate = sum(r["tokens"] for r in records) / max(sum(r["tokens"] / r["tokens_per_s"] for r in records), 1e-9)
     del model

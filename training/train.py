@@ -88,7 +88,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     from training.task_records import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
     from training.stages.mixing import MixedTaskDataset
-    from training.stages.model_setup import config_image_source, make_collate, set_trainable, unipose_loss
+    from training.stages.model_setup import config_image_source, make_collate, set_trainable, stage_loss
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
         log(f"{name}: {count:,} trainable parameters, tasks {data.counts()}")
         seed_everything(config.run.seed + STAGE_NAMES.index(name) + 1)
         result = run_stage(name, stage, config.run, stage_dir, model, data,
-                           make_collate(model, make_image, config.run.max_length), unipose_loss, accelerator,
+                           make_collate(model, make_image, config.run.max_length), stage_loss(stage), accelerator,
                            stop_after=stop_after, deadline=deadline)
         summary["stages"][name] = {k: v for k, v in dataclasses.asdict(result).items() if k != "losses"}
         if not (stage_dir / DONE_JSON).is_file():

@@ -56,6 +56,8 @@ class LossOutput:
     pose_loss: torch.Tensor  # mean unshifted CE over pose-query positions, over the pose codes (nan when none)
     hidden: torch.Tensor  # (B, L, H) last hidden states
     head: nn.Module  # the LM head, applied lazily: most positions need no logits during training
+    code_logits: torch.Tensor  # (N_pose, codebook) at the pose-query positions, row-major: num_pose_tokens a pose
+    code_targets: torch.Tensor  # (N_pose,) the target code of each
 
     @property
     def logits(self) -> torch.Tensor:
@@ -226,10 +228,11 @@ class UniPose(nn.Module):
             code_logits = hidden[pose] @ self.code_projection().to(hidden.dtype).T  # (N_pose, codebook)
         else:
             code_logits = head(hidden[pose])[:, self.vocab.first_id:self.vocab.pose_start]  # (N_pose, codebook)
-        pose_losses = nn.functional.cross_entropy(code_logits.float(), self.vocab.codes(batch.targets[pose]),
-                                                  reduction="none")  # (N_pose,)
+        code_targets = self.vocab.codes(batch.targets[pose])  # (N_pose,)
+        pose_losses = nn.functional.cross_entropy(code_logits.float(), code_targets, reduction="none")  # (N_pose,)
         return LossOutput(loss=torch.cat([text_losses, pose_losses]).mean(), text_loss=text_losses.mean(),
-                          pose_loss=pose_losses.mean(), hidden=hidden, head=head)
+                          pose_loss=pose_losses.mean(), hidden=hidden, head=head, code_logits=code_logits,
+                          code_targets=code_targets)
 
     def embed(self, input_ids: torch.Tensor, images: list) -> torch.Tensor:
         """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens, and pose

@@ -68,8 +68,7 @@ class PoseTokenizer(nn.Module):
             raise ValueError(f"expected (B, {self.config.num_tokens}) token ids, got {tuple(ids.shape)}")
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.config.codebook_size):
             raise ValueError(f"token ids must lie in [0, {self.config.codebook_size})")
-        codes = self.codebook.lookup(ids).transpose(1, 2)  # (B, D, T)
-        return rot6d_to_rotmat(self.decoder(codes))
+        return self.decode_vectors(self.codebook.lookup(ids))
 
     def decode_axis_angle(self, ids: torch.Tensor) -> torch.Tensor:
         """(B, num_tokens) -> (B, J, 3) axis-angle."""
@@ -89,8 +88,12 @@ class PoseTokenizer(nn.Module):
         if probs.ndim != 3 or tuple(probs.shape[1:]) != expected_shape:
             raise ValueError(f"expected (B, {expected_shape[0]}, {expected_shape[1]}) code probabilities, "
                              f"got {tuple(probs.shape)}")
-        codes = (probs @ self.codebook.codes).transpose(1, 2)  # (B, D, T)
-        return rot6d_to_rotmat(self.decoder(codes))
+        return self.decode_vectors(probs @ self.codebook.codes)
+
+    def decode_vectors(self, vectors: torch.Tensor) -> torch.Tensor:
+        """(B, num_tokens, D) code vectors -> (B, J, 3, 3) rotation matrices; differentiable, so a loss on the
+        decoded pose can train whatever chose the vectors (the tokenizer itself stays frozen there)."""
+        return rot6d_to_rotmat(self.decoder(vectors.transpose(1, 2)))  # decoder reads (B, D, T)
 
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)

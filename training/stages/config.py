@@ -29,6 +29,7 @@ class StageConfig:
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
     max_grad_norm: float = 1.0
+    joint_loss: float = 0.0            # weight of the expected-pose joint error (metres) beside the cross-entropy
 
     def __post_init__(self):
         unknown = set(self.tasks) - set(TASKS)
