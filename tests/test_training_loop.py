@@ -120,3 +120,9 @@ def test_loss_sees_the_step_and_evaluations_join_the_log(tmp_path):
     # A record holds the mean loss of the steps since the previous one.
     assert records[0]["loss"] == pytest.approx(np.mean(result.losses[:4]))
     assert records[2]["loss"] == pytest.approx(np.mean(result.losses[5:8]))
+
+
+def test_stage_config_rejects_a_negative_joint_loss():
+    assert _stage(joint_loss=10.0).joint_loss == 10.0
+    with pytest.raises(ValueError, match="joint_loss"):
+        _stage(joint_loss=-1.0)

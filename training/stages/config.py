@@ -44,6 +44,8 @@ class StageConfig:
             raise ValueError(f"unknown scheduler {self.scheduler!r}")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ValueError("batch_size and grad_accum must be >= 1")
+        if self.joint_loss < 0:
+            raise ValueError(f"joint_loss is a weight, >= 0: {self.joint_loss}")
 
 
 @dataclasses.dataclass(frozen=True)
