@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+from safetensors.torch import load_file
 
 from training.stages.config import load_config
 from training.stages.logger import read_metrics
@@ -63,14 +64,18 @@ def test_tiny_config_trains_resumes_and_evaluates(tmp_path, corpus):
     assert again[20] == pytest.approx(reference[20], abs=1e-5)   # the next step after the checkpoint
     assert again == pytest.approx(reference, abs=1e-4)
 
-    # Continue the finished model with a one-stage config: it starts from the checkpoint, keeps its tokenizer.
-    more = dataclasses.replace(config, stages={"stage3": dataclasses.replace(config.stages["stage3"], max_steps=3)})
+    # Continue the finished model with a one-stage config: it starts from the checkpoint, keeps its tokenizer,
+    # and grows the joint features the config asks for (a map at zero that then trains).
+    stage3 = config.stages["stage3"]
+    more = dataclasses.replace(config, model={**config.model, "joint_features": True}, stages={
+        "stage3": dataclasses.replace(stage3, max_steps=3, trainable=(*stage3.trainable, "joint_features"))})
     continued = train_all(more, tmp_path / "more", corpus, init=tmp_path / "full" / "checkpoint")
     assert continued["init"] == str(tmp_path / "full" / "checkpoint")
     assert list(continued["stages"]) == ["stage0", "stage3"]
     first = [r["loss"] for r in read_metrics(tmp_path / "more" / "stage3")][0]
     assert first < [r["loss"] for r in read_metrics(tmp_path / "full" / "stage1")][0] - 0.1   # not a fresh model
     after = _parts(tmp_path / "more" / "checkpoint" / "unipose")
+    assert load_file(str(tmp_path / "more" / "checkpoint" / "unipose" / "joint_features.safetensors"))["weight"].any()
     assert not _same(after["adapter"], parts["stage3"]["adapter"])
     assert filecmp.cmp(tmp_path / "more" / "checkpoint" / "tokenizer" / "model.safetensors",
                        tmp_path / "full" / "checkpoint" / "tokenizer" / "model.safetensors", shallow=False)

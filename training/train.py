@@ -83,7 +83,8 @@ def train_all(config: TrainConfig, out: Path, corpus_dir: Path | None = None, st
     budget_s: wall-clock seconds for this call. When they run out, the stage in progress saves a checkpoint
     (a rerun resumes it) and its model as it is goes to OUT/checkpoint (summary "stopped_in": the stage).
     init: a UniPose checkpoint the first stage continues from instead of a fresh model (its pose tokenizer
-    replaces stage 0), e.g. more training of a shipped model under another config.
+    replaces stage 0), e.g. more training of a shipped model under another config; a config with
+    `model.joint_features` gives a checkpoint without them a new map at zero.
     """
     from training.task_records import load_training_corpus, stage_datasets
     from training.stages.loop import DONE_JSON, run_stage
@@ -170,7 +171,10 @@ def _load_or_build(config: TrainConfig, previous: Path | None, tokenizer_dir: Pa
     seed_everything(config.run.seed)  # the fresh model's random parts do not depend on what ran before
     if previous is not None:
         from backend.model.unipose import UniPose
-        return UniPose.from_pretrained(previous, trainable=True, merge_lora=False)
+        model = UniPose.from_pretrained(previous, trainable=True, merge_lora=False)
+        if config.model.get("joint_features") and model.joint_features is None:  # grown, answering as before
+            model.add_joint_features()
+        return model
     from training.stages.model_setup import build_unipose
     return build_unipose(config.model, tokenizer_dir, out, texts, seed=config.run.seed)
 

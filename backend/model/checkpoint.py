@@ -5,6 +5,7 @@
     <path>/unipose/text_tokenizer/    the LM's tokenizer with the added tokens
     <path>/unipose/new_tokens.safetensors  rows of the added tokens (new_token_rows.py)
     <path>/unipose/pose_prior.safetensors  per-task priors for prompt guidance (guidance.py), when measured
+    <path>/unipose/joint_features.safetensors  the joint-position map of pose spans (joint_features.py), when used
     <path>/unipose/adapter/           peft LoRA adapter (adapter_config.json + adapter_model.safetensors)
     <path>/unipose/projector/         visual processor: config.json + projector.safetensors
     <path>/unipose/llm/               full LM weights, only when the backbone is not a reference
@@ -27,6 +28,7 @@ from safetensors.torch import load_file, save_file
 
 from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.guidance import load_priors, save_priors
+from backend.model.joint_features import WEIGHTS_NAME as JOINT_FEATURES_NAME, JointFeatures
 from backend.model.new_token_rows import CodeProjection, load_new_rows, new_rows, resize_embeddings
 from backend.model.tasks import SYSTEM_PROMPT
 from backend.model.vocab import PoseVocab
@@ -54,6 +56,7 @@ class UniPoseConfig:
     end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
     code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
     image_pose_hint: bool = False  # image -> pose prompts carry the landmarks' IK pose (vision/landmarks/hint.py)
+    joint_features: bool = False  # pose-code spans also read their joint positions (joint_features.py)
 
     @classmethod
     def from_dict(cls, values: dict) -> "UniPoseConfig":
@@ -106,6 +109,9 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
     if trainable and config.code_embeddings == "projected":  # served models use the rows written at save
         model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
         model.code_projection.load_state(new_tokens)
+    if config.joint_features:
+        model.joint_features = JointFeatures(llm.config.hidden_size)
+        model.joint_features.load_state(load_file(str(folder / JOINT_FEATURES_NAME)))
     if cached:
         model.merged, model.config.lora = True, None
     elif config.lora is not None:
@@ -145,6 +151,8 @@ def save_checkpoint(model, path) -> Path:
     if model.code_projection is not None:
         tensors.update(model.code_projection.state())
     save_file(tensors, str(folder / NEW_TOKENS_NAME), metadata=metadata)
+    if model.joint_features is not None:
+        save_file(model.joint_features.state(), str(folder / JOINT_FEATURES_NAME))
     if model.vision is not None:
         model.vision.save_pretrained(folder / PROJECTOR_DIR)
     if model.pose_priors:

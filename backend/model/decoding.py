@@ -182,7 +182,7 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         text_logits = stream.logits(hidden[:, -n - 1])  # after the token, for rows that did not start a pose
         # the chosen codes as a bidirectional span, then <pose_end>
         code_ids = vocab.code_ids(codes)
-        pose_chunk = (embedding(torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1)),
+        pose_chunk = (model.embed(torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1), []),
                       posing[:, None].expand(-1, n + 1),
                       torch.cat([torch.full_like(code_ids, stream.new_span()),
                                  torch.full_like(code_ids[:, :1], -1)], 1),

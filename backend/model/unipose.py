@@ -18,6 +18,7 @@ from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
 from backend.model.decoding import Generated, generate
+from backend.model.joint_features import JointFeatures
 from backend.model.new_token_rows import CodeProjection, init_new_rows, is_tied, resize_embeddings
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, task_messages
@@ -78,6 +79,7 @@ class UniPose(nn.Module):
         self.merged = False
         self.pose_priors: dict[str, torch.Tensor] = {}  # task -> (n, K) prior for guided pose decoding
         self.code_projection: CodeProjection | None = None  # pose-code rows from code vectors (training only)
+        self.joint_features: JointFeatures | None = None  # joint positions beside pose codes (config.joint_features)
         num_visual = vision.num_tokens if vision is not None else 0
         self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual, config.end_at_pose)
 
@@ -87,7 +89,7 @@ class UniPose(nn.Module):
                       seed: int = 0, progress=None, dtype: str = "float32",
                       backbone_layers: int | None = None, system_prompt: str = SYSTEM_PROMPT,
                       end_at_pose: bool = False, code_embeddings: str = "rows",
-                      image_pose_hint: bool = False) -> "UniPose":
+                      image_pose_hint: bool = False, joint_features: bool = False) -> "UniPose":
         """A fresh (untrained) UniPose: the LM's vocabulary extended, new rows initialised near the mean.
 
         vision: a VisualProcessor whose hidden_size matches the LM, or None (no image tasks).
@@ -98,6 +100,7 @@ class UniPose(nn.Module):
         vectors through one trained map while training; new_token_rows.CodeProjection).
         image_pose_hint: image -> pose conversations carry the IK pose of the image's landmarks as an input pose
         (`_messages`); needs a visual processor with a landmark encoder.
+        joint_features: pose-code spans also read their pose's joint positions (joint_features.py).
         """
         if code_embeddings not in ("rows", "projected"):
             raise ValueError(f"code_embeddings must be 'rows' or 'projected', got {code_embeddings!r}")
@@ -117,6 +120,8 @@ class UniPose(nn.Module):
         if code_embeddings == "projected":
             model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
             model.code_projection.fit(llm, vocab)
+        if joint_features:
+            model.add_joint_features()
         return model
 
     @classmethod
@@ -169,6 +174,12 @@ class UniPose(nn.Module):
                           use_rslora=settings.use_rslora, task_type="CAUSAL_LM")
         self.llm = get_peft_model(self.llm, lora)
         self.config.lora = asdict(settings)
+
+    def add_joint_features(self) -> None:
+        """Give pose-code spans their joint positions through a new map at zero (joint_features.py): the model
+        answers as before until the map trains."""
+        self.joint_features = JointFeatures(self.llm.config.hidden_size).to(self.device)
+        self.config.joint_features = True
 
     def merge(self) -> None:
         """Fold the LoRA adapter (and trainable rows) into the LM weights for deployment."""
@@ -236,12 +247,16 @@ class UniPose(nn.Module):
 
     def embed(self, input_ids: torch.Tensor, images: list) -> torch.Tensor:
         """(B, L) ids -> (B, L, H) embeddings; image slots (row-major) take the projected visual tokens, and pose
-        codes their projected rows while a CodeProjection trains."""
+        codes their projected rows while a CodeProjection trains, and their span's joint vector under
+        config.joint_features."""
         embeds = self.llm.get_input_embeddings()(input_ids)
+        is_code = self.vocab.is_code(input_ids)
         if self.code_projection is not None:
-            is_code = (input_ids >= self.vocab.first_id) & (input_ids < self.vocab.pose_start)
-            rows = self.code_projection().to(embeds.dtype)[input_ids[is_code] - self.vocab.first_id]  # (N, H)
+            rows = self.code_projection().to(embeds.dtype)[self.vocab.codes(input_ids[is_code])]  # (N, H)
             embeds = embeds.masked_scatter(is_code[..., None], rows)
+        if self.joint_features is not None and is_code.any():
+            embeds = self.joint_features.add_to(embeds, is_code, self.vocab.codes(input_ids[is_code]),
+                                                self.pose_tokenizer)
         slots = input_ids == self.vocab.image
         if not slots.any():
             return embeds

@@ -64,6 +64,10 @@ class PoseVocab:
         """Pose codes (...,) in [0, codebook_size) -> token ids (...,)."""
         return codes + self.first_id
 
+    def is_code(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """bool (...,): which token ids are pose codes."""
+        return (token_ids >= self.first_id) & (token_ids < self.pose_start)
+
     def codes(self, token_ids: torch.Tensor) -> torch.Tensor:
         """Pose-code token ids (...,) -> codes (...,)."""
         return token_ids - self.first_id

@@ -12,7 +12,7 @@ import yaml
 from backend.tasks import TASKS
 
 STAGE_NAMES = ("stage1", "stage2", "stage3")
-TRAINABLE_GROUPS = ("lora", "pose_embeddings", "projector")
+TRAINABLE_GROUPS = ("lora", "pose_embeddings", "projector", "joint_features")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,8 @@ turning task records into training samples and the loss.
 Trainable groups: "lora" (peft LoRA matrices), "pose_embeddings" (the added vocabulary rows, trained
 through peft's trainable_token_indices: pose codes, start/end, pose queries, image slot; with projected code
 embeddings the code rows' shared map instead of the code rows), "projector"
-(the visual processor's mlp2x_gelu). Everything else stays frozen.
+(the visual processor's mlp2x_gelu), "joint_features" (the joint-position map of pose spans,
+backend/model/joint_features.py). Everything else stays frozen.
 """
 import functools
 import os
@@ -18,7 +19,8 @@ from training.stages.config import StageConfig
 
 
 # `model` keys passed to UniPose.from_backbone
-BUILD_OPTIONS = ("backbone_layers", "system_prompt", "end_at_pose", "code_embeddings", "image_pose_hint")
+BUILD_OPTIONS = ("backbone_layers", "system_prompt", "end_at_pose", "code_embeddings", "image_pose_hint",
+                 "joint_features")
 _GROUP_MARKERS = {"lora": ("lora_",), "pose_embeddings": ("trainable_tokens_",)}
 
 
@@ -111,6 +113,10 @@ def set_trainable(model, groups) -> int:
             param.requires_grad_(True)
     if "pose_embeddings" in groups and model.code_projection is not None:
         model.code_projection.requires_grad_(True)
+    if "joint_features" in groups:
+        if model.joint_features is None:
+            raise ValueError("the joint_features group needs a model built with joint_features: true")
+        model.joint_features.requires_grad_(True)
     if "projector" in groups:
         if model.vision is None:
             raise ValueError("the projector group needs a model with a visual processor")
