@@ -19,6 +19,7 @@ from PIL import Image
 
 from backend.body.heading import facing_rotation, rotate_root
 from backend.body.skeleton import NUM_POSE_JOINTS
+from backend.edit_scope import keep_unnamed, read_scope
 from backend.posefile import Pose, PoseFileError, pose_from_dict
 from backend.sampling import Sampling
 
@@ -146,6 +147,13 @@ def check_image(value: Any, field: str, limits: ImageLimits = ImageLimits()) -> 
                            f"{type(error).__name__}: {error}") from None
 
 
+def check_flag(value: Any, field: str) -> bool:
+    """A true/false option (JSON true or false, not 0/1 or a string)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(field, "true or false", _describe(value))
+    return value
+
+
 def check_sampling(seed: Any = None, num_samples: Any = 1, temperature: Any = None,
                    top_p: Any = 1.0, guidance: Any = None) -> Sampling:
     """Range-check the optional sampling parameters."""
@@ -245,12 +253,17 @@ class UniPoseEngine:
         text = check_text(text, "text")
         return self._with_contacts(self._poses("text_to_pose", sampling, text=text), text)
 
-    def edit_pose(self, pose: Any, instruction: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:
+    def edit_pose(self, pose: Any, instruction: Any, sampling: Sampling = Sampling(),
+                  whole_body: bool = False) -> list[np.ndarray]:
+        """The model's edited poses; unless `whole_body`, only the limbs the instruction names change
+        (backend.edit_scope; an instruction that moves the whole body keeps the model's answer)."""
         start, facing = _face_front(check_pose(pose, "pose"))
         instruction = check_text(instruction, "instruction")
+        limbs = None if check_flag(whole_body, "whole_body") else read_scope(instruction)
         generated = self._poses("edit_pose", sampling, text=instruction, poses=(start,))
+        scoped = [keep_unnamed(start, p, limbs) for p in generated]
         turn_back = facing.T  # the edited pose keeps the heading of the pose it started from
-        restored = [rotate_root(p[None].astype(np.float64), turn_back[None])[0].astype(np.float32) for p in generated]
+        restored = [rotate_root(p[None].astype(np.float64), turn_back[None])[0].astype(np.float32) for p in scoped]
         return self._with_contacts(restored, instruction)
 
     def image_to_pose(self, image: Any, sampling: Sampling = Sampling()) -> list[np.ndarray]:

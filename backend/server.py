@@ -3,8 +3,10 @@
 Framing: one JSON value per line, UTF-8, in both directions. stdout carries protocol messages only
 (anything else a library prints is redirected to stderr); logs go to stderr. No network listener.
 
-Requests (params are named; `seed`, `num_samples`, `temperature`, `top_p` are optional on every task, and
-`guidance` (prompt strength of a pose answer, 0-8, 1 = plain; default: the model's) on the pose tasks):
+Requests (params are named; `seed`, `num_samples`, `temperature`, `top_p` are optional on every task,
+`guidance` (prompt strength of a pose answer, 0-8, 1 = plain; default: the model's) on the pose tasks, and
+`whole_body` (true: the model may change the whole body; default false: only the limbs the instruction names
+change) on edit_pose):
     text_to_pose {text}            image_to_pose {image}          edit_pose {pose, instruction}
     pose_to_text {pose}            image_to_text {image}
     pose_diff {pose_a, pose_b}     image_diff {image_a, image_b}
@@ -179,12 +181,13 @@ class RpcHandler:
 
     def _task(self, name: str, params: dict, request_id: Any) -> dict:
         task = TASKS[name]
-        _check_names(params, task.inputs, SAMPLING_PARAMS)
+        _check_names(params, task.inputs, SAMPLING_PARAMS + task.flags)
         sampling = check_sampling(**{key: params[key] for key in SAMPLING_PARAMS if key in params})
         if self.engine is None:
             raise RpcError(MODEL_NOT_LOADED, f"no model loaded: {self.load_error}")
         self.notify("progress", {"stage": name, "fraction": 0.0, "id": request_id})
-        output = getattr(self.engine, name)(**{key: params[key] for key in task.inputs}, sampling=sampling)
+        flags = {key: params[key] for key in task.flags if key in params}
+        output = getattr(self.engine, name)(**{key: params[key] for key in task.inputs}, sampling=sampling, **flags)
         self.notify("progress", {"stage": name, "fraction": 1.0, "id": request_id})
         if task.output == "pose":
             # transl: the pelvis height that stands the body on the floor (y = 0)

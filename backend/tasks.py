@@ -2,7 +2,8 @@
 and the Blender add-on read (pure Python, so the add-on vendors it).
 
 A task's inputs are named like the server's request params and the engine's keyword arguments. Each input
-name has one kind (text, pose or image), one meaning on the command line and one error wording.
+name has one kind (text, pose or image), one meaning on the command line and one error wording. A task's flags
+are optional true/false params, named the same way (`--name-with-dashes` switches on the command line).
 """
 from dataclasses import dataclass
 
@@ -27,6 +28,12 @@ INPUTS = {
 }
 
 
+FLAGS = {  # optional true/false params -> command-line help
+    "whole_body": "let the model change the whole body (default: only the limbs the instruction names change, "
+                  "the rest of the pose stays)",
+}
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -36,6 +43,7 @@ class Task:
     summary: str             # one line for --help
     title: str               # heading in reports
     from_pairs: bool         # trained and evaluated on pose pairs (corpus edit pairs) rather than single poses
+    flags: tuple[str, ...] = ()  # keys of FLAGS
 
     def count(self, kind: str) -> int:
         """How many inputs of a kind ("text", "pose", "image") the task takes."""
@@ -52,7 +60,7 @@ _TASK_LIST = (
     Task("image_to_pose", ("image",), "pose", "image2pose", "estimate the pose of the person in an image",
          "Image → pose", False),
     Task("edit_pose", ("pose", "instruction"), "pose", "edit", "change a pose by an instruction",
-         "Pose editing (pose + instruction → pose)", True),
+         "Pose editing (pose + instruction → pose)", True, flags=("whole_body",)),
     Task("pose_to_text", ("pose",), "text", "pose2text", "describe a pose in words", "Pose → text", False),
     Task("image_to_text", ("image",), "text", "image2text", "describe the pose of the person in an image",
          "Image → text", False),

@@ -91,7 +91,9 @@ def answer_figures(checkpoint: Path | None, corpus, trivial: dict, describe: int
         sampling = Sampling(seed=seed)
         poses = [engine.text_to_pose(p.text, sampling)[0] for p in PROMPTS]
         texts = [engine.pose_to_text(r["pose"], sampling) for r in held_out]
-        edited = [engine.edit_pose(starts[e.start], e.instruction, sampling)[0] for e in EVERYDAY_EDITS]
+        # the model's own answers: the edit scope (backend.edit_scope) would hide what a row learnt
+        edited = [engine.edit_pose(starts[e.start], e.instruction, sampling, whole_body=True)[0]
+                  for e in EVERYDAY_EDITS]
     described = summarize_texts([score_description(t, f) for t, f in zip(texts, facts)])
     edits = summarize_edits([score_edit(starts[e.start], pose, list(e.facts))
                              for e, pose in zip(EVERYDAY_EDITS, edited)])

@@ -161,7 +161,7 @@ class UNIPOSE_OT_edit_pose(_RequestOperator, bpy.types.Operator):
         except rig.RigError as error:
             return _report_failure(self, error)
         params = pose_params(settings, pose=posedata.pose_to_json(target.read_pose()),
-                             instruction=settings.instruction)
+                             instruction=settings.instruction, whole_body=settings.whole_body)
         return self.send(context, "edit_pose", params, settings.instruction, target.ob.name)
 
 

@@ -25,6 +25,8 @@ class UniPoseSettings(bpy.types.PropertyGroup):
                                         "1 plain decoding, higher stronger but less natural, "
                                         "0 the model's average pose")
     instruction: StringProperty(name="Instruction", description="How to change the pose, e.g. 'raise the left arm'")
+    whole_body: BoolProperty(name="Whole Body", description="Let the model change the whole body; off: only the "
+                                                            "limbs the instruction names change")
     compare_mode: EnumProperty(name="Compare With", items=(
         ("ARMATURE", "Armature", "Another armature's current pose"),
         ("FRAME", "Frame", "The target's pose at another frame")))

@@ -33,7 +33,7 @@ def fresh_scene():
     bpy.context.window_manager.unipose.history.clear()
     settings = bpy.context.scene.unipose
     settings.target = None
-    settings.keyframe = settings.selected_only = settings.keep_location = False
+    settings.keyframe = settings.selected_only = settings.keep_location = settings.whole_body = False
     settings.blend, settings.num_variants, settings.seed = 1.0, 3, 0
     prefs = bpy.context.preferences.addons[ADDON].preferences
     prefs.python_path, prefs.device = OPTS.python, "cpu"
@@ -296,6 +296,29 @@ def check_edit_pose_changes_the_rig():
     assert_same_pose(pose_of(ob.name), result_pose(item))
     if OPTS.fake:
         assert abs(pose_of(ob.name)[15, 0] - before[15, 0] - 0.5) < 1e-4
+
+
+def check_whole_body_reaches_edit_requests():
+    """'look up' changes only the neck and head unless Whole Body is on (the fake backend then also bends the
+    right knee, which shows that the option reaches the request)."""
+    fresh_scene()
+    ob = add_rig()
+    settings = bpy.context.scene.unipose
+    settings.instruction = "look up"
+    names = addon_module("body").skeleton.POSE_JOINT_NAMES
+    kept = [i for i, name in enumerate(names) if name not in ("neck", "head")]
+    for whole_body in (False, True):
+        settings.whole_body = whole_body
+        before = pose_of(ob.name)
+        bpy.ops.unipose.edit_pose()
+        item = wait_item(last_item().uid)
+        assert item.status == "DONE", item.text
+        after = pose_of(ob.name)
+        if OPTS.fake:
+            assert abs(after[names.index("right_knee"), 0] - before[names.index("right_knee"), 0]
+                       - (0.5 if whole_body else 0.0)) < 1e-4
+        elif not whole_body:
+            assert_same_pose(after[kept], before[kept])
 
 
 def check_compare_with_armature_and_frame():

@@ -4,7 +4,8 @@ Run: python tests/blender_fake_backend.py [--load-seconds S] [--fail-load]
 - text_to_pose: `num_samples` poses; pose k bends the left elbow by 0.3 * (k + 1) rad about -Y and turns
   the pelvis by 0.1 rad about Y. A text containing CRASH kills the process mid-request; SLOW waits 1 s.
 - pose_to_text: names the joint with the largest rotation and its angle in degrees.
-- edit_pose: adds 0.5 rad about +X to the head; pose_diff: names the joint that differs most.
+- edit_pose: adds 0.5 rad about +X to the head, and with `whole_body` (a bool) also to the right knee;
+  pose_diff: names the joint that differs most.
 - image_*: read the file's size (errors for missing files).
 """
 import argparse
@@ -70,7 +71,12 @@ def handle(method, params):
         return {"text": f"largest rotation: {name} {degrees:.0f} degrees"}
     if method == "edit_pose":
         rotations = [list(r) for r in params["pose"]["rotations"]]
-        rotations[JOINTS.index("head")] = [rotations[JOINTS.index("head")][0] + 0.5] + rotations[15][1:]
+        whole_body = params.get("whole_body", False)
+        if not isinstance(whole_body, bool):
+            raise InvalidParams("whole_body: expected true or false")
+        for joint in ("head", "right_knee") if whole_body else ("head",):
+            k = JOINTS.index(joint)
+            rotations[k] = [rotations[k][0] + 0.5] + rotations[k][1:]
         return {"poses": [pose(rotations)]}
     if method == "pose_diff":
         a, b = params["pose_a"]["rotations"], params["pose_b"]["rotations"]

@@ -24,7 +24,8 @@ ALL_CHECKS = sorted(node.name for node in ast.parse(CHECKS_SCRIPT.read_text()).b
 # request paths, the backend crash last (it reloads the model)
 REAL_BACKEND_CHECKS = ["check_pose_from_text_applies_variants_and_undo", "check_describe_pose_writes_text_block",
                        "check_edit_pose_changes_the_rig", "check_compare_with_armature_and_frame",
-                       "check_image_operators", "check_backend_crash_mid_request_then_restart"]
+                       "check_image_operators", "check_whole_body_reaches_edit_requests",
+                       "check_backend_crash_mid_request_then_restart"]
 
 pytest.importorskip("bpy")  # only to know it is installed; imported in the subprocess
 

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from _server_fakes import FakeModel, write_images, zero_pose_dict
+from backend.body.skeleton import JOINT_INDEX
 from backend.cli import main
 from backend.engine import UniPoseEngine
 from backend.posefile import load_pose
@@ -66,6 +67,10 @@ def test_text_commands_print_text(model, files, capsys):
 def test_edit_and_image2pose(model, files, tmp_path):
     assert main(["edit", files["pose"], "bend the knees", "-o", str(tmp_path / "e.json")]) == 0
     assert model.calls[-1]["text"] == "bend the knees" and (tmp_path / "e.json").exists()
+    arm = JOINT_INDEX["left_elbow"]  # the instruction names the legs: the arms stay as they were (zero)
+    assert not load_pose(tmp_path / "e.json").rotations[arm].any()
+    assert main(["edit", files["pose"], "bend the knees", "--whole-body", "-o", str(tmp_path / "w.json")]) == 0
+    assert load_pose(tmp_path / "w.json").rotations[arm].any()
     assert main(["image2pose", files["person"], "-o", str(tmp_path / "i.json")]) == 0
     assert load_pose(tmp_path / "i.json").rotations.shape == (22, 3)
 

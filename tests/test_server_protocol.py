@@ -2,10 +2,12 @@
 import io
 import json
 
+import numpy as np
 import pytest
 
 import backend.server as server
 from _server_fakes import FakeModel, write_images, zero_pose_dict
+from backend.body.skeleton import JOINT_INDEX
 from backend.engine import UniPoseEngine
 from backend.posefile import pose_from_dict
 
@@ -91,6 +93,9 @@ def test_bad_requests_get_standard_codes(handler, line, code):
     ("pose_to_text", {"pose": {"format": "smpl-axis-angle", "rotations": [[0, 0, 0]] * 21}}, "pose"),
     ("pose_diff", {"pose_a": zero_pose_dict(), "pose_b": [1, 2]}, "pose_b"),
     ("edit_pose", {"pose": zero_pose_dict(), "instruction": "  "}, "instruction"),
+    ("edit_pose", {"pose": zero_pose_dict(), "instruction": "sit", "whole_body": "yes"}, "whole_body"),
+    ("edit_pose", {"pose": zero_pose_dict(), "instruction": "sit", "whole_body": 1}, "whole_body"),
+    ("text_to_pose", {"text": "a", "whole_body": True}, "whole_body"),  # an edit_pose param only
     ("pose_to_text", {"pose": zero_pose_dict(), "num_samples": 3}, "num_samples"),
     ("image_to_pose", {"image": "/no/such/file.png"}, "image"),
     ("status", {"verbose": True}, "verbose"),
@@ -100,6 +105,13 @@ def test_invalid_params_name_the_field(handler, method, params, field):
     assert error["code"] == server.INVALID_PARAMS
     assert error["data"]["field"] == field and error["data"]["expected"]
     assert field in error["message"]
+
+
+def test_edit_pose_keeps_the_unnamed_joints_unless_whole_body(handler):
+    for params, knee_kept in (({}, True), ({"whole_body": False}, True), ({"whole_body": True}, False)):
+        request = {"pose": zero_pose_dict(), "instruction": "raise the left arm", "seed": 1, **params}
+        rotations = pose_from_dict(call(handler, "edit_pose", request)["result"]["poses"][0]).rotations
+        assert np.allclose(rotations[JOINT_INDEX["right_knee"]], 0.0) == knee_kept, params
 
 
 def test_image_errors_name_the_field(handler, images):

@@ -6,13 +6,13 @@ import pytest
 from backend.cli import build_parser
 from backend.engine import UniPoseEngine
 from backend.model.templates import TEMPLATES
-from backend.tasks import INPUTS, POSE_TASKS, TASKS, TEXT_TASKS, check_task_inputs
+from backend.tasks import FLAGS, INPUTS, POSE_TASKS, TASKS, TEXT_TASKS, check_task_inputs
 
 
 @pytest.mark.parametrize("name", list(TASKS))
-def test_engine_method_takes_the_task_inputs_by_name(name):
+def test_engine_method_takes_the_task_inputs_and_flags_by_name(name):
     parameters = list(inspect.signature(getattr(UniPoseEngine, name)).parameters)
-    assert parameters == ["self", *TASKS[name].inputs, "sampling"]
+    assert parameters == ["self", *TASKS[name].inputs, "sampling", *TASKS[name].flags]
 
 
 @pytest.mark.parametrize("name", list(TASKS))
@@ -29,6 +29,7 @@ def test_command_line_takes_the_task_inputs_in_order(name):
 def test_every_task_has_templates_and_every_input_a_kind():
     assert set(TEMPLATES) == set(TASKS) and set(POSE_TASKS) | set(TEXT_TASKS) == set(TASKS)
     assert all(INPUTS[i].kind in ("text", "pose", "image") for task in TASKS.values() for i in task.inputs)
+    assert all(flag in FLAGS for task in TASKS.values() for flag in task.flags)
 
 
 def test_input_counts_are_checked():

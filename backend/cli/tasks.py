@@ -2,7 +2,7 @@
 
     unipose text2pose "PROMPT" [-o pose.json] [--preview pose.png] [--seed N] [--samples K] [--guidance W]
     unipose pose2text POSE              unipose posediff A B
-    unipose edit POSE "INSTRUCTION" [-o pose.json] [--preview pose.png]
+    unipose edit POSE "INSTRUCTION" [-o pose.json] [--preview pose.png] [--whole-body]
     unipose image2pose IMG [-o pose.json]   unipose image2text IMG   unipose imagediff A B
     unipose batch REQUESTS.jsonl [-o RESPONSES.jsonl]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from backend.cli import CommandError, load_pose_file
 from backend.cli.serve import add_model_options, checkpoint_and_threads
-from backend.tasks import INPUTS, TASKS, Task
+from backend.tasks import FLAGS, INPUTS, TASKS, Task
 
 
 def _sampling_options(parser: argparse.ArgumentParser, samples: bool) -> None:
@@ -44,6 +44,8 @@ def _command(subparsers, task: Task) -> None:
     produces_poses = task.output == "pose"
     if produces_poses:
         _pose_outputs(parser)
+    for name in task.flags:
+        parser.add_argument("--" + name.replace("_", "-"), action="store_true", help=FLAGS[name])
     _sampling_options(parser, samples=produces_poses)
     add_model_options(parser)
     parser.set_defaults(func=run_task, task=task.name, produces_poses=produces_poses)
@@ -106,7 +108,8 @@ def run_task(args: argparse.Namespace) -> int:
         raise CommandError(str(error).replace("num_samples", "--samples").replace("guidance", "--guidance")) from None
     engine = _load_engine(args)
     try:
-        output = getattr(engine, args.task)(**inputs, sampling=sampling)
+        flags = {name: getattr(args, name) for name in TASKS[args.task].flags}
+        output = getattr(engine, args.task)(**inputs, sampling=sampling, **flags)
     except InvalidInput as error:
         raise CommandError(str(error)) from None
     except ModelError as error:

@@ -14,19 +14,14 @@ import numpy as np
 
 from backend.body.kinematics import pose_joints
 from backend.body.skeleton import JOINT_INDEX, NUM_POSE_JOINTS
+from backend.edit_scope import LIMB_POSITIONS
 from training.captioning.paircodes import canonical_joints, pair_fact_holds
 from training.captioning.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 
 PairFact = tuple[str, str]
 WHOLE_BODY_KINDS = ("super", "torso_tilt", "incline_fwd", "incline_side", "pelvis_height", "torso_height",
                     "facing", "hip_axis")
-LIMBS = {
-    **{f"{s}_arm": tuple(f"{s}_{j}" for j in ("collar", "shoulder", "elbow", "wrist", "hand"))
-       for s in ("left", "right")},
-    **{f"{s}_leg": tuple(f"{s}_{j}" for j in ("knee", "ankle", "foot")) for s in ("left", "right")},
-    "head": ("neck", "head"),
-}
-_LIMB_OF = {j: limb for limb, joints in LIMBS.items() for j in joints}
+_LIMB_OF = {j: limb for limb, joints in LIMB_POSITIONS.items() for j in joints}
 _LIMB_OF.update({"left_hip": "left_leg", "right_hip": "right_leg"})  # a hip as a reference point: its leg
 _LIMB_OF.update({f"{s}_{limb}": f"{s}_{'arm' if limb in ('upper_arm', 'forearm') else 'leg'}"
                  for s in ("left", "right") for limb in ("upper_arm", "forearm", "thigh", "shin")})
@@ -51,7 +46,7 @@ def unnamed_joints(facts: list[PairFact]) -> list[int] | None:
     limbs = named_limbs(facts)
     if limbs is None:
         return None
-    named = {j for limb in limbs for j in LIMBS[limb]}
+    named = {j for limb in limbs for j in LIMB_POSITIONS[limb]}
     return [JOINT_INDEX[n] for n in list(JOINT_INDEX)[1:NUM_POSE_JOINTS] if n not in named]
 
 
