@@ -17,6 +17,10 @@ from backend.body.skeleton import NUM_JOINTS
 from backend.tokenizer.losses import pose_joints_from_rotmats
 
 WEIGHTS_NAME = "joint_features.safetensors"  # in the checkpoint's MODEL_DIR (checkpoint.py)
+# Joint positions enter in decimetres (inputs of order 1 to 10): Adam moves each weight by about the learning rate
+# per step, so in metres the map's output grew to only 4 % of a code row's norm in 250 steps at lr 2e-4
+# (docs/experiments/joint-features.md).
+INPUT_PER_METRE = 10.0
 
 
 class JointFeatures(nn.Module):
@@ -29,7 +33,7 @@ class JointFeatures(nn.Module):
         nn.init.zeros_(self.map.bias)
 
     def forward(self, joints: torch.Tensor) -> torch.Tensor:
-        return self.map(joints.flatten(1).to(self.map.weight))  # (S, H)
+        return self.map(joints.flatten(1).to(self.map.weight) * INPUT_PER_METRE)  # (S, H)
 
     def add_to(self, embeds: torch.Tensor, code_mask: torch.Tensor, codes: torch.Tensor,
                pose_tokenizer) -> torch.Tensor:
