@@ -64,5 +64,6 @@ fi
 # Pose priors for prompt guidance, and the validation table to choose the default weight W from; ship with
 #   python -m training.ship RUN_DIR/checkpoint && python -m training.pose_prior checkpoints/default --guidance W
 "$PY" -m training.pose_prior "$RUN_DIR/checkpoint" --samples 256
+"$PY" -m training.answer_vocabulary "$RUN_DIR/checkpoint" --corpus data/corpus/v1
 "$PY" bench/guidance.py --checkpoint "$RUN_DIR/checkpoint" --split val --weights 1,2,3,4 | tee "$RUN_DIR/guidance_val.md"
 "$PY" -m training.evaluate "$RUN_DIR/checkpoint" --out "$RUN_DIR/eval"

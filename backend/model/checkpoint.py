@@ -5,6 +5,7 @@
     <path>/unipose/text_tokenizer/    the LM's tokenizer with the added tokens
     <path>/unipose/new_tokens.safetensors  rows of the added tokens (new_token_rows.py)
     <path>/unipose/pose_prior.safetensors  per-task priors for prompt guidance (guidance.py), when measured
+    <path>/unipose/answer_tokens.safetensors  the text tokens of its answers (answer_vocabulary.py), when stored
     <path>/unipose/joint_features.safetensors  the joint-position map of pose spans (joint_features.py), when used
     <path>/unipose/adapter/           peft LoRA adapter (adapter_config.json + adapter_model.safetensors)
     <path>/unipose/projector/         visual processor: config.json + projector.safetensors
@@ -26,6 +27,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from backend.model.answer_vocabulary import load_answer_tokens, save_answer_tokens
 from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.guidance import load_priors, save_priors
 from backend.model.joint_features import WEIGHTS_NAME as JOINT_FEATURES_NAME, JointFeatures
@@ -106,6 +108,7 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
         vision = VisualProcessor.from_pretrained(folder / PROJECTOR_DIR)
     model = cls(llm, text_tokenizer, pose_tokenizer, vocab, config, vision, backbone_folder)
     model.pose_priors = load_priors(folder)
+    model.answer_ids = load_answer_tokens(folder)
     if trainable and config.code_embeddings == "projected":  # served models use the rows written at save
         model.code_projection = CodeProjection(pose_tokenizer.codebook.codes, llm.config.hidden_size)
         model.code_projection.load_state(new_tokens)
@@ -157,6 +160,8 @@ def save_checkpoint(model, path) -> Path:
         model.vision.save_pretrained(folder / PROJECTOR_DIR)
     if model.pose_priors:
         save_priors(model.pose_priors, folder)
+    if model.answer_ids is not None:
+        save_answer_tokens(model.answer_ids, folder)
     if model.has_lora:
         # the added rows are saved by us (new_tokens) and by the adapter's trainable tokens, never whole
         model.llm.save_pretrained(folder / ADAPTER_DIR, save_embedding_layers=False)

@@ -55,8 +55,9 @@ def choose(logits: torch.Tensor, temperature: float, top_p: float, generator) ->
 class _Stream:
     """KV cache plus per-key-position bookkeeping (valid, span ids) for a batch of rows."""
 
-    def __init__(self, model, batch: int, device):
+    def __init__(self, model, batch: int, device, text_ids: torch.Tensor | None = None):
         self.model = model
+        self.text_ids = text_ids  # (A,) the only tokens text mode may write (answer_vocabulary.py), or None
         self.cache = DynamicCache()
         self.valid = torch.zeros(batch, 0, dtype=torch.bool, device=device)
         self.spans = torch.zeros(batch, 0, dtype=torch.long, device=device)
@@ -76,13 +77,22 @@ class _Stream:
                                        past_key_values=self.cache, use_cache=True).last_hidden_state
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """(..., H) -> (..., V) over the whole vocabulary."""
-        return self.base.get_output_embeddings()(hidden)
+        """(..., H) -> (..., V) over the whole vocabulary; with text_ids only their rows are computed and every
+        other token scores -inf."""
+        if self.text_ids is None:
+            return self.base.get_output_embeddings()(hidden)
+        vocab_size = self.base.get_output_embeddings().weight.shape[0]
+        scores = hidden.new_full((*hidden.shape[:-1], vocab_size), float("-inf"))
+        scores[..., self.text_ids] = self._head_rows(hidden, self.text_ids)
+        return scores
 
     def code_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., H) -> (..., codebook): only the pose-code rows of the output layer are computed."""
         vocab = self.model.vocab
-        rows = slice(vocab.first_id, vocab.first_id + vocab.codebook_size)
+        return self._head_rows(hidden, slice(vocab.first_id, vocab.first_id + vocab.codebook_size))
+
+    def _head_rows(self, hidden: torch.Tensor, rows) -> torch.Tensor:
+        """(..., H) -> (..., R): the output layer's logits for `rows` (a slice or an index tensor) only."""
         head = self.base.get_output_embeddings()
         if type(head) is torch.nn.Linear and head.bias is None:
             return torch.nn.functional.linear(hidden, head.weight[rows])
@@ -122,7 +132,12 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         pose_prior = None  # plain decoding
     b, n = sampling.num_samples, vocab.num_pose_tokens
     embedding = model.llm.get_input_embeddings()
-    stream = _Stream(model, b, device)
+    eos = torch.tensor(sorted(model.eos_ids), device=device)
+    text_ids = None
+    if model.answer_ids is not None:  # the answer vocabulary, the end of the answer and the start of a pose
+        text_ids = torch.cat([model.answer_ids.to(device), eos, torch.tensor([vocab.pose_start], device=device)])
+        text_ids = text_ids.unique()
+    stream = _Stream(model, b, device, text_ids)
     stream.next_span = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
     prompt = (model.embed(prompt_ids[None].to(device), images).expand(b, -1, -1),
               torch.ones(b, len(prompt_ids), dtype=torch.bool, device=device),
@@ -130,7 +145,6 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     next_position = torch.full((b,), int(prompt_positions.max()) + 1, device=device)
     logits = None if start_with_pose else stream.logits(stream.feed(*prompt)[:, -1])  # (B, V)
     text_bias = _text_logit_bias(model, vocab.size, device)
-    eos = torch.tensor(sorted(model.eos_ids), device=device)
     active = torch.ones(b, dtype=torch.bool, device=device)
     answers = [Generated() for _ in range(b)]
     query_ids = vocab.query_ids().to(device).expand(b, -1)  # (B, n)

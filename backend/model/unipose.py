@@ -80,6 +80,7 @@ class UniPose(nn.Module):
         self.pose_priors: dict[str, torch.Tensor] = {}  # task -> (n, K) prior for guided pose decoding
         self.code_projection: CodeProjection | None = None  # pose-code rows from code vectors (training only)
         self.joint_features: JointFeatures | None = None  # joint positions beside pose codes (config.joint_features)
+        self.answer_ids: torch.Tensor | None = None  # (A,) text tokens answers may use (answer_vocabulary.py)
         num_visual = vision.num_tokens if vision is not None else 0
         self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual, config.end_at_pose)
 
