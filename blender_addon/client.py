@@ -107,9 +107,13 @@ class BackendClient:
     def submit(self, method: str, params: dict, on_done: Callback, label: str = "") -> int:
         """Queue a request (starting the backend if needed); `on_done` runs later inside `poll()`."""
         self.start()
+        process = self._process
         request = Request(next(self._ids), method, dict(params), on_done, label=label or method)
         with self._lock:
             self._pending[request.id] = request
+        if self._process is not process:  # it exited before the request was registered: the reader failed none
+            self._fail_pending(self.message + " (it restarts on the next request)")
+            return request.id
         assert self._sendq is not None  # start() made it
         self._sendq.put({"jsonrpc": "2.0", "id": request.id, "method": method, "params": request.params})
         return request.id

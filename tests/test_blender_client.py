@@ -110,3 +110,23 @@ def test_stop_fails_pending_and_ends_process(make_client):
     assert process.poll() is not None and backend.state == backend_client.STOPPED
     backend.poll()
     assert results == ["the backend was stopped"]
+
+
+def test_a_backend_that_exits_at_once_fails_the_request_that_started_it(monkeypatch, tmp_path):
+    """The process may exit, and its reader finish, before `submit` has registered the request."""
+    script = tmp_path / "exits.py"
+    script.write_text("import sys\n"
+                      "sys.stderr.write(\"ModuleNotFoundError: No module named 'torch'\\n\")\nsys.exit(1)\n")
+    backend = backend_client.BackendClient([sys.executable, str(script)])
+    made = backend_client.Request
+
+    def late_request(*args, **kwargs):
+        time.sleep(1.5)  # the reader sees the exit meanwhile, with no request pending yet
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(backend_client, "Request", late_request)
+    results = []
+    backend.submit("status", {}, lambda r, e: results.append(e))
+    wait_for(lambda: results, backend)
+    assert "lacks the UniPose packages (no module 'torch')" in results[0]
+    assert backend.state == backend_client.ERROR and not backend.running
