@@ -17,6 +17,7 @@ from typing import Callable
 
 STOPPED, LOADING, READY, ERROR = "STOPPED", "LOADING", "READY", "ERROR"
 STOPPED_MESSAGE = "the backend was stopped"
+EXITED_NOTE = " (it restarts on the next request)"  # after the exit message, on failed requests
 _MISSING_MODULE = re.compile(r"No module named '?([\w.]+)'?")
 
 # on_done(result, error): result is the JSON-RPC result dict, or None with an error message.
@@ -112,7 +113,7 @@ class BackendClient:
         with self._lock:
             self._pending[request.id] = request
         if self._process is not process:  # it exited before the request was registered: the reader failed none
-            self._fail_pending(self.message + " (it restarts on the next request)")
+            self._fail_pending(self.message + EXITED_NOTE)
             return request.id
         assert self._sendq is not None  # start() made it
         self._sendq.put({"jsonrpc": "2.0", "id": request.id, "method": method, "params": request.params})
@@ -174,7 +175,7 @@ class BackendClient:
             self.state, self.progress = ERROR, None
             self.message = exit_message(code, list(self._stderr_tail), self.command[0])
             self._process = None
-            self._fail_pending(self.message + " (it restarts on the next request)")
+            self._fail_pending(self.message + EXITED_NOTE)
 
     def _stderr_loop(self, process: subprocess.Popen) -> None:
         assert process.stderr is not None  # started with stderr=PIPE

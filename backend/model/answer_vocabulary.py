@@ -1,9 +1,9 @@
 """The answer vocabulary: the text tokens a checkpoint's training answers are written in.
 
-Descriptions, differences and instructions in the corpus use a few hundred distinct tokens (297 in corpus v2)
-out of the LM's ~49k. A checkpoint that stores them computes text logits for those rows only: the output
-layer is half of the bytes a decoding step reads, so text answers come about a third faster, and greedy answers
-stay the same wherever the full vocabulary's choice was a taught token anyway. Without the file every token
+Descriptions, differences and instructions in the corpus use a few hundred distinct tokens (294 in corpus v2's
+training answers) out of the LM's ~49k. A checkpoint that stores them computes text logits for those rows only:
+the output layer is half of the bytes a decoding step reads, so text answers come about a third faster, and greedy
+answers stay the same wherever the full vocabulary's choice was a taught token anyway. Without the file every token
 may be written (the whole vocabulary)."""
 from pathlib import Path
 
