@@ -29,11 +29,22 @@ class BackendError(RuntimeError):
 
 
 @dataclass
+class Connection:
+    """One started backend process. `exit_message` is set, under the client's lock, once its reader has
+    seen the process exit; a request for a connection that has one fails at once instead of waiting."""
+    process: subprocess.Popen
+    sendq: queue.Queue = field(default_factory=queue.Queue)
+    stderr_tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=20))
+    exit_message: str | None = None
+
+
+@dataclass
 class Request:
     id: int
     method: str
     params: dict
     on_done: Callback
+    connection: Connection
     cancelled: bool = False
     label: str = field(default="")
 
@@ -48,28 +59,29 @@ class BackendClient:
         self.state = STOPPED
         self.message = ""  # the error, or what the backend last said it is doing
         self.progress: float | None = None  # 0..1 while loading or running a long request
-        self._process: subprocess.Popen | None = None
+        self._connection: Connection | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._pending: dict[int, Request] = {}
         self._outbox: queue.Queue = queue.Queue()  # (Request, result, error)
-        self._sendq: queue.Queue | None = None
-        self._stderr_tail: collections.deque = collections.deque(maxlen=20)
 
     # ----- process lifetime ------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        connection = self._connection
+        return connection is not None and connection.process.poll() is None
 
     @property
     def busy(self) -> bool:
         with self._lock:
             return any(not r.cancelled for r in self._pending.values())
 
-    def start(self) -> None:
-        """Start the process (no-op when running). Raises BackendError when it cannot be started."""
+    def start(self) -> Connection:
+        """Start the process (no-op when running); returns its connection. Raises BackendError when it
+        cannot be started."""
         if self.running:
-            return
+            assert self._connection is not None  # running says so
+            return self._connection
         try:
             process = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -78,45 +90,44 @@ class BackendClient:
         except OSError as error:
             self.state, self.message = ERROR, f"cannot start the backend ({self.command[0]}): {error.strerror}"
             raise BackendError(self.message + "; set the Python interpreter in the add-on preferences") from error
-        self._process = process
-        self._stderr_tail.clear()
+        connection = Connection(process)
+        self._connection = connection
         self.state, self.message, self.progress = LOADING, "starting", 0.0
-        self._sendq = queue.Queue()
-        stderr_reader = threading.Thread(target=self._stderr_loop, args=(process,), daemon=True,
+        stderr_reader = threading.Thread(target=self._stderr_loop, args=(connection,), daemon=True,
                                          name="unipose-_stderr_loop")
         stderr_reader.start()
-        for target, args in ((self._write_loop, (process, self._sendq)), (self._read_loop, (process, stderr_reader))):
+        for target, args in ((self._write_loop, (connection,)), (self._read_loop, (connection, stderr_reader))):
             threading.Thread(target=target, args=args, daemon=True, name=f"unipose-{target.__name__}").start()
+        return connection
 
     def stop(self, timeout: float = 3.0) -> None:
         """Ask the backend to shut down, then kill it if it does not; pending requests fail."""
-        process = self._process
-        self._process = None
+        connection = self._connection
+        self._connection = None
         self._fail_pending(STOPPED_MESSAGE)  # before waiting: a late answer is dropped, not applied
-        if process is not None and process.poll() is None:
-            if self._sendq is not None:
-                self._sendq.put({"jsonrpc": "2.0", "id": next(self._ids), "method": "shutdown"})
-                self._sendq.put(None)  # closes stdin: end of input also stops the server
+        if connection is not None and connection.process.poll() is None:
+            connection.sendq.put({"jsonrpc": "2.0", "id": next(self._ids), "method": "shutdown"})
+            connection.sendq.put(None)  # closes stdin: end of input also stops the server
             try:
-                process.wait(timeout)
+                connection.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                connection.process.kill()
+                connection.process.wait()
         self.state, self.message, self.progress = STOPPED, "", None
 
     # ----- requests --------------------------------------------------------------------------------
     def submit(self, method: str, params: dict, on_done: Callback, label: str = "") -> int:
         """Queue a request (starting the backend if needed); `on_done` runs later inside `poll()`."""
-        self.start()
-        process = self._process
-        request = Request(next(self._ids), method, dict(params), on_done, label=label or method)
-        with self._lock:
-            self._pending[request.id] = request
-        if self._process is not process:  # it exited before the request was registered: the reader failed none
-            self._fail_pending(self.message + EXITED_NOTE)
+        connection = self.start()
+        request = Request(next(self._ids), method, dict(params), on_done, connection, label=label or method)
+        with self._lock:  # the reader records an exit under the same lock, so no request is left waiting
+            ended = connection.exit_message
+            if ended is None:
+                self._pending[request.id] = request
+        if ended is not None:  # the process exited (and its reader finished) before this request was registered
+            self._outbox.put((request, None, ended + EXITED_NOTE))
             return request.id
-        assert self._sendq is not None  # start() made it
-        self._sendq.put({"jsonrpc": "2.0", "id": request.id, "method": method, "params": request.params})
+        connection.sendq.put({"jsonrpc": "2.0", "id": request.id, "method": method, "params": request.params})
         return request.id
 
     def cancel(self, request_id: int | None = None) -> int:
@@ -147,10 +158,11 @@ class BackendClient:
             return [r.label for r in self._pending.values() if not r.cancelled]
 
     # ----- threads ---------------------------------------------------------------------------------
-    def _write_loop(self, process: subprocess.Popen, sendq: queue.Queue) -> None:
+    def _write_loop(self, connection: Connection) -> None:
+        process = connection.process
         assert process.stdin is not None  # started with stdin=PIPE
         while True:
-            message = sendq.get()
+            message = connection.sendq.get()
             try:
                 if message is None:
                     process.stdin.close()
@@ -160,7 +172,8 @@ class BackendClient:
             except (OSError, ValueError):  # the process died; the reader reports it
                 return
 
-    def _read_loop(self, process: subprocess.Popen, stderr_reader: threading.Thread) -> None:
+    def _read_loop(self, connection: Connection, stderr_reader: threading.Thread) -> None:
+        process = connection.process
         assert process.stdout is not None  # started with stdout=PIPE
         for line in process.stdout:
             try:
@@ -170,18 +183,28 @@ class BackendClient:
             if isinstance(message, dict):
                 self._handle(message)
         code = process.wait()
-        if process is self._process:  # died on its own, not through stop()
-            stderr_reader.join(timeout=2.0)  # its last words may still be in the pipe
-            self.state, self.progress = ERROR, None
-            self.message = exit_message(code, list(self._stderr_tail), self.command[0])
-            self._process = None
-            self._fail_pending(self.message + EXITED_NOTE)
+        stderr_reader.join(timeout=2.0)  # its last words may still be in the pipe
+        ended = exit_message(code, list(connection.stderr_tail), self.command[0])
+        with self._lock:
+            connection.exit_message = ended
+            failed = [r for r in self._pending.values() if r.connection is connection]
+            for request in failed:
+                del self._pending[request.id]
+            current = connection is self._connection  # else stop() ended it, or a new process replaced it
+            if current:
+                self._connection = None
+        if current:
+            self.state, self.progress, self.message = ERROR, None, ended
+        for request in failed:
+            if not request.cancelled:
+                self._outbox.put((request, None, ended + EXITED_NOTE))
 
-    def _stderr_loop(self, process: subprocess.Popen) -> None:
-        assert process.stderr is not None  # started with stderr=PIPE
-        for line in process.stderr:
+    def _stderr_loop(self, connection: Connection) -> None:
+        stderr = connection.process.stderr
+        assert stderr is not None  # started with stderr=PIPE
+        for line in stderr:
             if line.strip():
-                self._stderr_tail.append(line.strip())
+                connection.stderr_tail.append(line.strip())
 
     def _handle(self, message: dict) -> None:
         method = message.get("method")

@@ -462,7 +462,7 @@ def check_backend_crash_mid_request_then_restart():
     bpy.context.scene.unipose.prompt = "CRASH" if OPTS.fake else "standing"
     bpy.ops.unipose.pose_from_text()
     if not OPTS.fake:  # kill the real backend while the request runs
-        process = jobs.current_client()._process
+        process = jobs.current_client()._connection.process
         process.kill()
     item = wait_item(last_item().uid)
     assert item.status == "ERROR" and "exited with code" in item.text, (item.status, item.text)
@@ -490,11 +490,11 @@ def check_stop_on_disable():
     jobs = fresh_scene()
     backend = jobs.get_client(bpy.context)
     backend.start()
-    process = backend._process
+    process = backend._connection.process
     bpy.ops.unipose.backend_stop()
     assert process.wait(10) is not None and jobs.current_client() is None
     jobs.get_client(bpy.context).start()
-    process = jobs.current_client()._process
+    process = jobs.current_client()._connection.process
     import addon_utils
     addon_utils.disable(ADDON, default_set=True)
     assert process.wait(10) is not None, "disabling the add-on did not stop the backend"

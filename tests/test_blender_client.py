@@ -105,26 +105,30 @@ def test_stop_fails_pending_and_ends_process(make_client):
     backend = make_client()
     results = []
     backend.submit("text_to_pose", {"text": "SLOW"}, lambda r, e: results.append(e))
-    process = backend._process
+    process = backend._connection.process
     backend.stop(timeout=0.2)
     assert process.poll() is not None and backend.state == backend_client.STOPPED
     backend.poll()
     assert results == ["the backend was stopped"]
 
 
-def test_a_backend_that_exits_at_once_fails_the_request_that_started_it(monkeypatch, tmp_path):
-    """The process may exit, and its reader finish, before `submit` has registered the request."""
+@pytest.mark.parametrize("owner, name", [(backend_client, "Request"), (backend_client.BackendClient, "start")],
+                         ids=["late-request", "late-start"])
+def test_a_backend_that_exits_at_once_fails_the_request_that_started_it(monkeypatch, tmp_path, owner, name):
+    """The process may exit, and its reader finish, before `submit` has registered the request: while
+    the request is made, or already before `start` has returned to `submit`."""
     script = tmp_path / "exits.py"
     script.write_text("import sys\n"
                       "sys.stderr.write(\"ModuleNotFoundError: No module named 'torch'\\n\")\nsys.exit(1)\n")
     backend = backend_client.BackendClient([sys.executable, str(script)])
-    made = backend_client.Request
+    original = getattr(owner, name)
 
-    def late_request(*args, **kwargs):
+    def late_call(*args, **kwargs):
+        made = original(*args, **kwargs)
         time.sleep(1.5)  # the reader sees the exit meanwhile, with no request pending yet
-        return made(*args, **kwargs)
+        return made
 
-    monkeypatch.setattr(backend_client, "Request", late_request)
+    monkeypatch.setattr(owner, name, late_call)
     results = []
     backend.submit("status", {}, lambda r, e: results.append(e))
     wait_for(lambda: results, backend)
