@@ -134,3 +134,25 @@ def test_a_backend_that_exits_at_once_fails_the_request_that_started_it(monkeypa
     wait_for(lambda: results, backend)
     assert "lacks the UniPose packages (no module 'torch')" in results[0]
     assert backend.state == backend_client.ERROR and not backend.running
+
+
+def test_requests_of_a_replaced_backend_fail_when_it_exits(make_client, monkeypatch):
+    """A backend killed while a request waits, and restarted by the next request before its reader has
+    seen the exit: the old request fails with the exit, the new one is answered by the new process."""
+    backend = make_client()
+    results = {}
+    backend.submit("text_to_pose", {"text": "SLOW"}, lambda r, e: results.setdefault("old", e))
+    worded = backend_client.exit_message
+
+    def slow_wording(*args):
+        time.sleep(1.0)  # the old reader is still wording the exit when the next request restarts the backend
+        return worded(*args)
+
+    monkeypatch.setattr(backend_client, "exit_message", slow_wording)
+    old = backend._connection.process
+    old.kill()
+    old.wait()
+    backend.submit("text_to_pose", {"text": "fine"}, lambda r, e: results.setdefault("new", r))
+    assert backend._connection.process is not old
+    wait_for(lambda: len(results) == 2, backend)
+    assert "exited with code" in results["old"] and results["new"]["poses"]
