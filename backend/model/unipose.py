@@ -20,6 +20,7 @@ from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkp
 from backend.model.decoding import Generated, generate
 from backend.model.joint_features import JointFeatures
 from backend.model.new_token_rows import CodeProjection, init_new_rows, is_tied, resize_embeddings
+from backend.model.repeats import without_repeated_clauses
 from backend.model.sequence import IGNORE, Batch, Sample, SequenceBuilder, collate
 from backend.model.tasks import SYSTEM_PROMPT, task_messages
 from backend.model.vocab import POSE_PLACEHOLDER, PoseVocab, add_pose_vocab
@@ -316,7 +317,7 @@ class UniPose(nn.Module):
             parts = []
             for piece in answer.pieces:
                 if isinstance(piece, list):
-                    parts.append(self.text_tokenizer.decode(piece, skip_special_tokens=True))
+                    parts.append(without_repeated_clauses(self.text_tokenizer.decode(piece, skip_special_tokens=True)))
                 else:
                     parts.append(POSE_PLACEHOLDER)
             texts.append("".join(parts).strip())
