@@ -190,11 +190,9 @@ class BackendClient:
             failed = [r for r in self._pending.values() if r.connection is connection]
             for request in failed:
                 del self._pending[request.id]
-            current = connection is self._connection  # else stop() ended it, or a new process replaced it
-            if current:
+            if connection is self._connection:  # else stop() ended it, or a new process replaced it
+                self.state, self.progress, self.message = ERROR, None, ended  # before a new start() can run
                 self._connection = None
-        if current:
-            self.state, self.progress, self.message = ERROR, None, ended
         for request in failed:
             if not request.cancelled:
                 self._outbox.put((request, None, ended + EXITED_NOTE))
