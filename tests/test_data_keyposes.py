@@ -9,7 +9,7 @@ from training.data.keyposes import (
 )
 
 EXPECTED = {
-    "t_pose": {"standing", "t_arms"}, "a_pose": {"standing", "a_arms"}, "standing": {"standing"},
+    "t_pose": {"standing", "t_arms"}, "a_pose": {"standing", "a_arms"}, "standing": {"standing", "arms_down"},
     "contrapposto": {"standing"}, "lying_on_back": {"lying_back"}, "lying_on_front": {"lying_front"},
     "lying_on_side": {"lying_side_left"}, "lying_on_side_head_on_arm": {"lying_side_left"},
     "kneeling_on_both_knees": {"kneeling_both"}, "kneeling_on_one_knee": {"kneeling_right"},
@@ -37,7 +37,8 @@ ARM_STATE = {"arms_up": "arms_up", "t_arms": "t_arms", "a_arms": "a_arms", "arms
              "arms_crossed": "arms_crossed", "hands_on_hips": "hands_on_hips", "hands_on_head": "hands_on_head",
              "praying_hands": "hands_together", "pointing_left_forward": "pointing_left",
              "pointing_left_side": "pointing_left", "waving_left": "waving_left", "left_arm_up": "left_arm_up",
-             "saluting_right": "saluting_right", "thinking_right": "thinking_right"}
+             "saluting_right": "saluting_right", "thinking_right": "thinking_right",
+             "arms_down": "arms_down"}
 UPRIGHT_BODIES = {"standing": "standing", "kneeling_on_both_knees": "kneeling_both",
                   "kneeling_on_one_knee": "kneeling_right", "sitting_on_chair_hands_on_knees": "sitting_chair",
                   "sitting_cross_legged": "sitting_cross_legged"}

@@ -329,6 +329,7 @@ def parse_instruction(text: str) -> list[Fact]:
 _SHORT = [
     (r"(?:stand in )?an? t-pose", ("standing", "t_arms")),
     (r"(?:stand in )?an? a-pose", ("standing", "a_arms")),
+    (r"an? (?:neutral|relaxed) standing pose|stand relaxed", ("standing", "arms_down")),
     (r"(?:do(?:ing)? )?a handstand|handstand|stand(?:ing)? on (?:your|the) hands", ("handstand",)),
     (r"(?:do |in )?a downward dog(?: pose)?|in downward dog|down(?:ward)? dog|make an inverted v with your body",
      ("downward_dog",)),
@@ -390,6 +391,8 @@ _SHORT = [
      r"|hand (?:on|to) chin", ("thinking",)),
     (r"salut(?:e|ing) with (?:your|the) {side} hand|{side} hand salute", ("saluting_{side}",)),
     (r"salut(?:e|ing)", ("saluting",)),
+    (r"let your arms hang at your sides|put your arms down by your sides|with the arms at the sides"
+     r"|with the arms hanging down|arms at sides|arms down", ("arms_down",)),
     (r"standing pose|stand(?:ing)?(?: up straight| upright| up| still)?", ("standing",)),
 ]
 _SHORT_RES = [(re.compile(r"(?<![\w-])(?:" + p.format(side=side) + r")(?![\w-])"),

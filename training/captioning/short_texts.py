@@ -127,18 +127,21 @@ _ARMS = {
     "saluting_left": (("salute with your left hand",), ("saluting with the left hand",), ("left hand salute",)),
     "saluting_right": (("salute with your right hand",), ("saluting with the right hand",), ("right hand salute",)),
     "saluting": (("salute",), ("saluting",), ("salute",)),
+    "arms_down": (("let your arms hang at your sides", "put your arms down by your sides"),
+                  ("with the arms at the sides", "with the arms hanging down"), ("arms at sides", "arms down")),
 }
 # whole-pose names for a body + arm pair: (claims, phrases)
 _NAMED = (
     (("standing", "t_arms"), ("T-pose", "a T-pose", "stand in a T-pose")),
     (("standing", "a_arms"), ("A-pose", "an A-pose", "stand in an A-pose")),
+    (("standing", "arms_down"), ("a neutral standing pose", "a relaxed standing pose", "stand relaxed")),
 )
 _PERSON = ("a person", "someone", "person")
 # arm states by salience: the most telling first
 _ARM_ORDER = ("arms_crossed", "hands_on_hips", "hands_on_head", "saluting_left", "saluting_right", "thinking_left",
               "thinking_right", "touching_toes", "waving_left", "waving_right", "pointing_left", "pointing_right",
               "hands_together", "arms_up", "left_arm_up", "right_arm_up", "t_arms", "arms_forward", "a_arms",
-              "reaching_down")
+              "reaching_down", "arms_down")
 assert set(_ARM_ORDER) == set(ARM_STATES)
 assert set(_BODY) - set(GROUPS) <= set(BODY_STATES) and set(_ARMS) - set(GROUPS) <= set(ARM_STATES)
 

@@ -117,6 +117,8 @@ THRESHOLDS: dict[str, float] = {
     "salute_hand_m": 0.14,  # saluting: hand joint to the brow point
     "a_pose_min_deg": 30.0,  # arm angle from hanging down, A-pose
     "a_pose_max_deg": 65.0,
+    "down_arm_max_deg": 20.0,  # arms at the sides: the upper arm within this of hanging straight down
+    "down_front_m": 0.15,  # ... and the wrist within this of the shoulder's frontal plane
 }
 T = THRESHOLDS
 
@@ -128,7 +130,7 @@ BODY_STATES = ("handstand", "upside_down", "lying_back", "lying_front", "lying_s
 ARM_STATES = ("arms_up", "left_arm_up", "right_arm_up", "t_arms", "a_arms", "arms_forward", "arms_crossed",
               "hands_on_hips", "hands_on_head", "hands_together", "pointing_left", "pointing_right",
               "waving_left", "waving_right", "reaching_down", "touching_toes", "thinking_left", "thinking_right",
-              "saluting_left", "saluting_right")
+              "saluting_left", "saluting_right", "arms_down")
 STATES = BODY_STATES + ARM_STATES
 STATE_INDEX = {s: i for i, s in enumerate(STATES)}
 _J = JOINT_INDEX
@@ -324,6 +326,9 @@ def _arm_states(g: Geometry) -> dict[str, np.ndarray]:
                            & (sign[s] * g.along(g.p(f"{s}_wrist") - g.p(f"{s}_elbow"), g.t_left) > T["a_pose_out_m"])
                            & (np.abs(g.along(rel[s], g.t_front)) < T["a_pose_front_m"]) for s in sides], axis=0)
     st["a_arms"] &= up_vertical
+    st["arms_down"] = np.all([straight[s] & (arm_down_angle[s] < T["down_arm_max_deg"])
+                              & (np.abs(g.along(rel[s], g.t_front)) < T["down_front_m"]) for s in sides],
+                             axis=0) & up_vertical
     # forward and pointing: in front of the chest along the body's (horizontal) front, level in world height
     ahead_h = {s: g.along(g.p(f"{s}_wrist") - chest, g.front) for s in sides}
     level_h = {s: y[s] - shoulder_y[s] for s in sides}
