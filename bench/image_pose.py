@@ -14,6 +14,10 @@ capsule bodies by headless Blender from several views (front, three-quarter, sid
 MPJPE / PA-MPJPE in mm over the 22 pose joints, pelvis-centred.
 
     .venv/bin/python bench/image_pose.py --poses 12 --views 3 [--checkpoint checkpoints/default] [--offsets]
+    .venv/bin/python bench/image_pose.py --checkpoint DIR --split val --seed 1 --model-weights 0,0.25,0.5,1
+
+--model-weights chooses UniPoseConfig.image_pose_model_weight (set with `python -m training.image_pose_weight`):
+read it off held-out photos the test-split rows are not (--split val --seed 1), then report on the test split.
 
 Renders are cached in --cache (default /tmp/unipose-image-bench), keyed by pose set, views and seed.
 """
@@ -185,6 +189,21 @@ def errors(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     return mpjpe_mm(p, t), pa_mpjpe_mm(p, t)
 
 
+def leaning_answers(model, photo: Path, weights: list[float]) -> dict[float, np.ndarray]:
+    """weight -> the model's own image -> pose answer (weight 1 in its config) leaned on its IK hint by weight."""
+    if not weights:
+        return {}
+    from backend.vision.landmarks.hint import lean_on_hint, pose_hint
+
+    image, landmarks = model.vision.detect(photo)
+    saved, model.config.image_pose_model_weight = model.config.image_pose_model_weight, 1.0
+    try:
+        own = model.run("image_to_pose", images=[image]).poses
+    finally:
+        model.config.image_pose_model_weight = saved
+    return {weight: lean_on_hint(own[0], pose_hint(landmarks), weight) for weight in weights} if own else {}
+
+
 def offsets_table(pairs) -> list[str]:
     """pairs: [(BlazePose PoseLandmarks, exact PoseLandmarks, pixels per metre at the hips)] -> table lines.
 
@@ -223,6 +242,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--offsets", action="store_true", help="print the per-landmark offset table")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--model-weights", default=None, metavar="W,W,...",
+                        help="with a hinted checkpoint, also one row per weight: the model's own answer slerped "
+                             "from the IK hint towards it by W (UniPoseConfig.image_pose_model_weight)")
     args = parser.parse_args(argv)
 
     data = read_corpus(args.corpus)
@@ -240,6 +262,9 @@ def main(argv=None) -> int:
     if args.checkpoint is not None:
         from backend.model import UniPose
         model = UniPose.from_pretrained(args.checkpoint)
+    model_weights = [float(w) for w in args.model_weights.split(",")] if args.model_weights and model else []
+    if model_weights and not model.config.image_pose_hint:
+        raise SystemExit(f"{args.checkpoint} takes no pose hint: --model-weights has nothing to lean on")
     rows = {}  # method -> view -> list of (pred, target)
     offsets, misses = [], {}
     for record in records:
@@ -263,6 +288,9 @@ def main(argv=None) -> int:
             if answer.poses:
                 rows.setdefault(f"UniPose {args.checkpoint}", {}).setdefault(view, []).append(
                     (answer.poses[0], pose))
+            for weight, answer in leaning_answers(model, record["path"], model_weights).items():
+                rows.setdefault(f"UniPose, model weight {weight:g} over the hint", {}).setdefault(view, []).append(
+                    (answer, pose))
 
     total = len(records)
     print(f"\nRendered-body image -> pose benchmark: {len(poses)} poses from {source}, {args.views} views, "

@@ -22,7 +22,7 @@ from backend.model.vocab import POSE_PLACEHOLDER
 from backend.vision import DetectedImage, LandmarkEncoder, TinyGridEncoder, VisualProcessor
 from backend.vision.landmarks.camera import Camera, fov_focal, look_at
 from backend.vision.landmarks.definitions import landmarks_from_joints
-from backend.vision.landmarks.hint import ASSUMED_CAMERA_ELEVATION, pose_hint
+from backend.vision.landmarks.hint import ASSUMED_CAMERA_ELEVATION, lean_on_hint, pose_hint
 from backend.vision.landmarks.ik import landmarks_to_pose
 from backend.vision.landmarks.synthetic import (SyntheticSettings, landmarks_in_view, random_camera,
                                                 random_rest_joints, synthesize_landmarks)
@@ -158,6 +158,46 @@ def test_a_saved_checkpoint_keeps_the_flag_and_old_ones_read_as_off(models, tmp_
     del values["image_pose_hint"]  # a checkpoint from before the flag
     config.write_text(json.dumps(values))
     assert UniPose.from_pretrained(tmp_path / "hinted").config.image_pose_hint is False
+
+
+def test_leaning_on_the_hint_slerps_every_joint_along_the_shorter_arc():
+    hint, answer = np.zeros((22, 3)), np.zeros((22, 3))
+    hint[3], answer[3] = [0.4, 0.0, 0.0], [1.2, 0.0, 0.0]  # one axis: the angle moves linearly
+    hint[5], answer[5] = [np.deg2rad(170), 0.0, 0.0], [np.deg2rad(-170), 0.0, 0.0]  # 20 deg apart through 180
+    hint[0], answer[0] = [0.0, 0.3, 0.0], [0.0, 0.0, 0.9]  # the root leans too
+    np.testing.assert_allclose(lean_on_hint(answer, hint, 0.0), hint, atol=1e-6)
+    np.testing.assert_allclose(lean_on_hint(answer, hint, 1.0), answer, atol=1e-6)
+    half = lean_on_hint(answer, hint, 0.5)
+    np.testing.assert_allclose(half[3], [0.8, 0.0, 0.0], atol=1e-6)
+    assert np.linalg.norm(half[5]) == pytest.approx(np.pi, abs=1e-5)  # through 180 deg, not back through 0
+    quarter = lean_on_hint(answer, hint, 0.25)
+    angle = np.arccos((np.trace(axis_angle_to_rotmat(quarter[0]).T @ axis_angle_to_rotmat(hint[0])) - 1) / 2)
+    whole = np.arccos((np.trace(axis_angle_to_rotmat(answer[0]).T @ axis_angle_to_rotmat(hint[0])) - 1) / 2)
+    assert angle == pytest.approx(0.25 * whole, abs=1e-6)
+
+
+def test_image_answers_lean_on_the_hint_by_the_configured_model_weight(models, tmp_path):
+    from training.image_pose_weight import set_model_weight
+
+    plain, hinted = models
+    landmarks = _landmarks(5)
+    hint = pose_hint(landmarks)
+    hinted.save_pretrained(tmp_path / "hinted")
+    assert set_model_weight(tmp_path / "hinted", 0.25) == 1.0  # a trained checkpoint answers on its own
+    loaded = UniPose.from_pretrained(tmp_path / "hinted")
+    assert loaded.config.image_pose_model_weight == 0.25
+    answer = loaded.run("image_to_pose", images=[landmarks]).poses[0]
+    text_answer = loaded.run("text_to_pose", text="squat down").poses[0]
+    loaded.config.image_pose_model_weight = 1.0
+    own = loaded.run("image_to_pose", images=[landmarks]).poses[0]
+    assert np.abs(own - hint).max() > 0.1  # a random model does not copy its hint
+    np.testing.assert_allclose(answer, lean_on_hint(own, hint, 0.25), atol=1e-5)
+    np.testing.assert_array_equal(text_answer, loaded.run("text_to_pose", text="squat down").poses[0])
+    plain.save_pretrained(tmp_path / "plain")
+    with pytest.raises(SystemExit, match="no pose hint"):
+        set_model_weight(tmp_path / "plain", 0.25)
+    with pytest.raises(SystemExit, match="from 0"):
+        set_model_weight(tmp_path / "hinted", 1.5)
 
 
 def test_the_hint_needs_a_landmark_encoder(backbone):

@@ -58,6 +58,7 @@ class UniPoseConfig:
     end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
     code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
     image_pose_hint: bool = False  # image -> pose prompts carry the landmarks' IK pose (vision/landmarks/hint.py)
+    image_pose_model_weight: float = 1.0  # with the hint: answers slerped from the hint towards the model's by this
     joint_features: bool = False  # pose-code spans also read their joint positions (joint_features.py)
 
     @classmethod

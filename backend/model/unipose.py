@@ -279,10 +279,18 @@ class UniPose(nn.Module):
 
         sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
         `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one.
+        Image -> pose answers of a hinted checkpoint lean on the hint by config.image_pose_model_weight
+        (vision/landmarks/hint.py, lean_on_hint).
         """
         messages = self._messages(task, text=text, poses=list(poses), images=list(images), template=0)
-        return self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
-                         pose_prior=self.pose_priors.get(task), **settings)
+        output = self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
+                           pose_prior=self.pose_priors.get(task), **settings)
+        weight = self.config.image_pose_model_weight
+        if task == "image_to_pose" and self.config.image_pose_hint and weight != 1.0:
+            from backend.vision.landmarks.hint import lean_on_hint
+            hint = messages[-1]["poses"][-1]  # the request's last input pose (tasks.task_messages)
+            output = replace(output, poses=[lean_on_hint(pose, hint, weight) for pose in output.poses])
+        return output
 
     def chat(self, messages: list[dict], *, sampling: Sampling | None = None, pose_answer: bool = False,
              pose_prior=None, **settings) -> TaskOutput:

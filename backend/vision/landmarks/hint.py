@@ -20,10 +20,15 @@ Measured (MPJPE / PA-MPJPE mm against the corpus pose): 300 corpus v1 poses unde
 exact landmarks 99 / 24 (camera-relative IK: 238 / 24; heading removed without the tilt: 114 / 24; the camera
 known: 26 / 24), corrupted synthetic landmarks (what training sees) 145 / 74; bench/image_pose.py's 36 rendered
 photos (12 v1 test poses, 3 views) through BlazePose: 117 / 87, beside 115 / 87 for IK with the camera known.
+
+Leaning on the hint. A checkpoint whose image -> pose answers are still worse than the hint itself answers with
+a blend of the two (`lean_on_hint`, UniPoseConfig.image_pose_model_weight): every joint rotation turned from the
+hint's towards the model's by that weight. The weight is read off bench/image_pose.py --model-weights.
 """
 import numpy as np
 
 from backend.body.heading import remove_heading, rotate_root
+from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 from backend.vision.landmarks.ik import landmarks_to_pose
 from backend.vision.landmarks.schema import PoseLandmarks
 
@@ -42,3 +47,11 @@ def pose_hint(landmarks: PoseLandmarks) -> np.ndarray:
     view = landmarks_to_pose(landmarks).astype(np.float64)[None]  # (1, 22, 3), camera-relative root
     level = rotate_root(view, level_view()[None])
     return remove_heading(level)[0].astype(np.float32)
+
+
+def lean_on_hint(answer: np.ndarray, hint: np.ndarray, model_weight: float) -> np.ndarray:
+    """(22, 3) axis-angle: each joint rotation (root included) slerped from the hint's (weight 0) to the answer's
+    (weight 1), along the shorter arc."""
+    start = axis_angle_to_rotmat(hint)  # (22, 3, 3)
+    towards = rotmat_to_axis_angle(np.swapaxes(start, -1, -2) @ axis_angle_to_rotmat(answer))  # (22, 3), angle <= pi
+    return rotmat_to_axis_angle(start @ axis_angle_to_rotmat(model_weight * towards)).astype(np.float32)
