@@ -160,8 +160,7 @@ def blend_locals(current: np.ndarray, target: np.ndarray, factor: float, mask: n
 
     current, target: (J, 3, 3); factor in [0, 1]; mask: (J,) bool. Returns (J, 3, 3).
     """
-    step = rotations.rotmat_to_axis_angle(np.swapaxes(current, -1, -2) @ target) * factor  # (J, 3)
-    moved = current @ rotations.axis_angle_to_rotmat(step)
+    moved = rotations.slerp_rotmat(current, target, factor)
     return np.where(np.asarray(mask, bool)[:, None, None], moved, current)
 
 

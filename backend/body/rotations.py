@@ -3,7 +3,8 @@
 Conventions: rotation matrices act on column vectors; `rot6d` is the first two columns of the matrix,
 `[R[:, 0], R[:, 1]]`; quaternions are `(w, x, y, z)` as in Blender; Euler angles use Blender's `'XYZ'`
 order, `R = Rz @ Ry @ Rx` (X applied first). This module imports numpy only, so the Blender add-on
-can use it. `rotations_torch` mirrors every function for torch tensors.
+can use it. `rotations_torch` mirrors every conversion for torch tensors; `slerp_rotmat` (the add-on's pose
+blending, the image hint's blending) is numpy-only.
 """
 import numpy as np
 
@@ -154,3 +155,9 @@ def rotmat_to_euler(rotmat: np.ndarray) -> np.ndarray:
     x = np.where(regular, np.arctan2(m[..., 2, 1], m[..., 2, 2]), np.arctan2(-m[..., 1, 2], m[..., 1, 1]))
     z = np.where(regular, np.arctan2(m[..., 1, 0], m[..., 0, 0]), 0.0)
     return np.stack([x, y, z], axis=-1)
+
+
+def slerp_rotmat(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """(..., 3, 3) rotations turned from `start` (weight 0) towards `end` (weight 1) along the shorter arc."""
+    step = rotmat_to_axis_angle(np.swapaxes(start, -1, -2) @ end) * weight  # (..., 3), angle <= pi
+    return start @ axis_angle_to_rotmat(step)

@@ -28,7 +28,7 @@ hint's towards the model's by that weight. The weight is read off bench/image_po
 import numpy as np
 
 from backend.body.heading import remove_heading, rotate_root
-from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
+from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle, slerp_rotmat
 from backend.vision.landmarks.ik import landmarks_to_pose
 from backend.vision.landmarks.schema import PoseLandmarks
 
@@ -52,6 +52,5 @@ def pose_hint(landmarks: PoseLandmarks) -> np.ndarray:
 def lean_on_hint(answer: np.ndarray, hint: np.ndarray, model_weight: float) -> np.ndarray:
     """(22, 3) axis-angle: each joint rotation (root included) slerped from the hint's (weight 0) to the answer's
     (weight 1), along the shorter arc."""
-    start = axis_angle_to_rotmat(hint)  # (22, 3, 3)
-    towards = rotmat_to_axis_angle(np.swapaxes(start, -1, -2) @ axis_angle_to_rotmat(answer))  # (22, 3), angle <= pi
-    return rotmat_to_axis_angle(start @ axis_angle_to_rotmat(model_weight * towards)).astype(np.float32)
+    blend = slerp_rotmat(axis_angle_to_rotmat(hint), axis_angle_to_rotmat(answer), model_weight)  # (22, 3, 3)
+    return rotmat_to_axis_angle(blend).astype(np.float32)
