@@ -229,21 +229,23 @@ class UniPoseEngine:
 
     @classmethod
     def load(cls, checkpoint: str | Path, device: str = "auto",
-             progress: Progress | None = None) -> "UniPoseEngine":
-        """Load the UniPose checkpoint folder once; `progress(stage, fraction)` reports loading."""
+             progress: Progress | None = None, text_steps: str = "auto") -> "UniPoseEngine":
+        """Load the UniPose checkpoint folder once; `progress(stage, fraction)` reports loading. text_steps:
+        how one-token text steps run, "auto" (int8 where the CPU runs it), "int8" or "full" (int8_steps.py)."""
         checkpoint = Path(checkpoint).expanduser()
         if not checkpoint.is_dir():
             raise FileNotFoundError(f"checkpoint folder not found: {checkpoint}")
         device = resolve_device(device)
         from backend.model import UniPose
         start = time.perf_counter()
-        model = UniPose.from_pretrained(checkpoint, device=device,
+        model = UniPose.from_pretrained(checkpoint, device=device, text_steps=text_steps,
                                         progress=progress or (lambda stage, fraction: None))
         return cls(model, checkpoint=checkpoint.resolve(), device=device,
                    load_seconds=time.perf_counter() - start)
 
     def status(self) -> dict[str, Any]:
         return {"loaded": True, "checkpoint": self.checkpoint, "device": self.device,
+                "text_steps": "full" if self.model.step_decoder is None else "int8",
                 "load_ms": None if self.load_seconds is None else round(self.load_seconds * 1e3, 1),
                 "versions": versions()}
 

@@ -309,10 +309,10 @@ def run_stdio(load: Callable[[Callable[[str, float], None]], UniPoseEngine], che
         os._exit(0)
 
 
-def main(checkpoint: str | Path, device: str = "auto") -> int:
+def main(checkpoint: str | Path, device: str = "auto", text_steps: str = "auto") -> int:
     """`unipose serve`: load the UniPose checkpoint and serve it."""
     def load(progress: Callable[[str, float], None]) -> UniPoseEngine:
-        log.info("loading %s (device: %s)", checkpoint, device)
-        return UniPoseEngine.load(checkpoint, device, progress)
+        log.info("loading %s (device: %s, text steps: %s)", checkpoint, device, text_steps)
+        return UniPoseEngine.load(checkpoint, device, progress, text_steps)
 
     return run_stdio(load, str(checkpoint), device)

@@ -2,6 +2,7 @@
 what matters? On held-out (test split) poses.
 
     .venv/bin/python bench/describe.py [--checkpoint DIR] [--corpus data/corpus/v1] [--limit 300] [--examples 3]
+                                       [--text-steps auto|int8|full]
 
 Every description is read back into posecode facts with the caption parser and checked on the input pose
 (training/benchmarks/statements.py): true = share of statements true of the pose (an unreadable clause
@@ -35,6 +36,8 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=3, help="model descriptions to print with their verdicts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--text-steps", choices=("auto", "int8", "full"), default="auto",
+                        help="the model's one-token text steps in int8 or full precision (backend/model/int8_steps.py)")
     args = parser.parse_args()
 
     import torch
@@ -57,7 +60,7 @@ def main() -> int:
     texts = {"fixed caption": [fixed] * len(poses), "nearest neighbour": lookup.caption_for_poses(poses)}
 
     checkpoint = args.checkpoint or default_checkpoint()
-    engine = UniPoseEngine.load(checkpoint, device="cpu")
+    engine = UniPoseEngine.load(checkpoint, device="cpu", text_steps=args.text_steps)
     start = time.perf_counter()
     texts["model"] = []
     for i, p in enumerate(poses):
@@ -76,7 +79,7 @@ def main() -> int:
         results[row] = summary
 
     print(f"checkpoint: {checkpoint}; corpus: {args.corpus}, test split; {len(poses)} held-out poses; "
-          f"model {seconds / len(poses):.2f} s a description")
+          f"model {seconds / len(poses):.2f} s a description, text steps {engine.status()['text_steps']}")
     print(f"fixed caption: \"{fixed}\"")
     for text, f in list(zip(texts["model"], facts))[: args.examples]:
         read = read_statements(text)

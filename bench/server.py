@@ -1,6 +1,7 @@
 """Benchmark the backend server on CPU: cold start (spawn -> `ready`) and p50/p95 latency per method.
 
     .venv/bin/python bench/server.py [--checkpoint DIR] [--repeats 20] [--starts 2] [--threads N] [--json OUT]
+                                     [--text-steps full,int8]
     .venv/bin/python bench/server.py --startup-vs REV [--starts 5]
 
 --startup-vs REV compares start-up only, side by side with the code at git revision REV (checked out into a
@@ -33,8 +34,10 @@ from backend.paths import default_checkpoint  # noqa: E402
 class Client:
     """A `unipose serve` process driven over its pipes."""
 
-    def __init__(self, checkpoint: str, threads: int | None, tree: Path = REPO):
+    def __init__(self, checkpoint: str, threads: int | None, tree: Path = REPO, text_steps: str | None = None):
         command = [sys.executable, "-m", "backend", "serve", "--checkpoint", checkpoint, "--device", "cpu"]
+        if text_steps:
+            command += ["--text-steps", text_steps]
         if threads:
             command += ["--threads", str(threads)]
         start = time.perf_counter()
@@ -89,6 +92,21 @@ def inputs(folder: Path) -> dict[str, dict]:
             "status": {}}
 
 
+def latencies(client: Client, requests: dict[str, dict], repeats: int) -> dict[str, dict]:
+    """method -> {p50_ms, p95_ms, server_p50_ms}: `repeats` calls each (new seeds) after one warm-up."""
+    rows = {}
+    for method, params in requests.items():
+        client.call(method, params)  # warm-up
+        walls, server_ms = [], []
+        for seed in range(repeats):
+            result, wall = client.call(method, {**params, "seed": seed} if method != "status" else params)
+            walls.append(wall * 1e3)
+            server_ms.append(result["timing_ms"])
+        rows[method] = {"p50_ms": float(np.percentile(walls, 50)), "p95_ms": float(np.percentile(walls, 95)),
+                        "server_p50_ms": float(np.percentile(server_ms, 50))}
+    return rows
+
+
 def cli_seconds(tree: Path, checkpoint: str) -> float:
     """Wall seconds of one `unipose text2pose` process of `tree`, from start to exit."""
     command = [sys.executable, "-m", "backend", "text2pose", "raise both arms", "--checkpoint", checkpoint]
@@ -136,6 +154,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per method")
     parser.add_argument("--starts", type=int, default=2, help="cold starts to time")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads in the server")
+    parser.add_argument("--text-steps", default="auto", metavar="MODES",
+                        help="comma-separated `serve --text-steps` modes (auto, int8, full), measured one server "
+                             "after the other: e.g. full,int8 for the two side by side")
     parser.add_argument("--json", metavar="OUT", help="also write the numbers as JSON")
     parser.add_argument("--startup-vs", metavar="REV", help="compare start-up only, with git revision REV")
     args = parser.parse_args()
@@ -161,30 +182,27 @@ def main() -> int:
             starts.append((client.cold_start_s, client.ready["load_ms"] / 1e3))
             client.close()
 
-        client = Client(checkpoint, args.threads)
-        rows = {}
-        for method, params in requests.items():
-            client.call(method, params)  # warm-up
-            walls, server_ms = [], []
-            for seed in range(args.repeats):
-                result, wall = client.call(method, {**params, "seed": seed} if method != "status" else params)
-                walls.append(wall * 1e3)
-                server_ms.append(result["timing_ms"])
-            rows[method] = {"p50_ms": float(np.percentile(walls, 50)), "p95_ms": float(np.percentile(walls, 95)),
-                            "server_p50_ms": float(np.percentile(server_ms, 50))}
-        client.close()
+        modes = {}  # the server's text steps (as it reports them, e.g. auto -> int8) -> method -> latencies
+        for requested in args.text_steps.split(","):
+            client = Client(checkpoint, args.threads, text_steps=requested)
+            modes[client.ready["text_steps"]] = latencies(client, requests, args.repeats)
+            client.close()
 
     print(f"\nUniPose server on CPU ({label}; torch threads: {args.threads or 'default'}, "
           f"{os.cpu_count()} cores)\n")
     print("| cold start | spawn -> ready (s) | model load (s) |\n| --- | --- | --- |")
     for i, (total, load) in enumerate(starts, 1):
         print(f"| #{i} | {total:.2f} | {load:.2f} |")
-    print(f"\n| method ({args.repeats} calls) | p50 ms | p95 ms | server p50 ms |\n| --- | --- | --- | --- |")
-    for method, row in rows.items():
-        print(f"| {method} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['server_p50_ms']:.2f} |")
+    for mode, rows in modes.items():
+        print(f"\n| method ({args.repeats} calls), text steps {mode} | p50 ms | p95 ms | server p50 ms |\n"
+              "| --- | --- | --- | --- |")
+        for method, row in rows.items():
+            print(f"| {method} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['server_p50_ms']:.2f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"checkpoint": label, "cold_starts_s": starts, "methods": rows},
+        Path(args.json).write_text(json.dumps({"checkpoint": label, "cold_starts_s": starts, "methods": modes},
                                               indent=2))
+    print(" ".join(f"{method}_{mode}_p50_ms={rows[method]['p50_ms']:.0f}" for mode, rows in modes.items()
+                   for method in ("text_to_pose", "pose_to_text")))
     return 0
 
 

@@ -73,6 +73,15 @@ def test_truth_on_many_poses():
     assert not instruction_errors(_poses(6000, seed=3))
 
 
+def test_a_clause_about_a_part_without_that_posecode_is_unreadable():
+    for text in ("The left forearm is partially bent.", "The right thigh is completely bent.",
+                 "The left forearm is on the ground."):
+        with pytest.raises(ParseError, match="no posecode"):
+            parse_caption(text)
+    assert parse_caption("The left elbow is partially bent.") == [("angle:left_elbow", "partially bent")]
+    assert parse_caption("The right forearm is vertical.") == [("pitch:right_forearm", "vertical")]
+
+
 def test_a_wrong_synonym_is_caught(monkeypatch):
     """The parser has its own vocabulary: filing "straight" under "completely bent" must fail."""
     phrases = dict(captions._PHRASES)

@@ -17,8 +17,8 @@ def model(monkeypatch):
     fake = FakeModel()
     loads = []
 
-    def load(cls, checkpoint, device="auto", progress=None):
-        loads.append((checkpoint, device))
+    def load(cls, checkpoint, device="auto", progress=None, text_steps="auto"):
+        loads.append((checkpoint, device, text_steps))
         return cls(fake, checkpoint=checkpoint, device="cpu")
 
     monkeypatch.setattr(UniPoseEngine, "load", classmethod(load))
@@ -45,7 +45,7 @@ def test_text2pose_writes_samples_and_preview(model, tmp_path, capsys):
     best, variants = model.calls[-2:]  # the greedy pose first, then two sampled variants
     assert (best["seed"], best["num_samples"], best["temperature"]) == (3, 1, 0.0)
     assert (variants["seed"], variants["num_samples"], variants["temperature"]) == (3, 2, 0.7)
-    assert model.loads == [("ckpt", "auto")]
+    assert model.loads == [("ckpt", "auto", "auto")]
 
 
 def test_text2pose_prints_pose_json_without_output(model, capsys):
@@ -62,6 +62,8 @@ def test_text_commands_print_text(model, files, capsys):
                        (["imagediff", files["person"], files["other"]], "image_diff")):
         assert main(argv) == 0
         assert capsys.readouterr().out.startswith(task)
+    assert main(["pose2text", files["pose"], "--text-steps", "full"]) == 0
+    assert model.loads[-1][2] == "full"  # how text steps run reaches the model load
 
 
 def test_edit_and_image2pose(model, files, tmp_path):

@@ -4,6 +4,7 @@ import argparse
 from backend.cli import CommandError
 
 DEVICES = ("auto", "cpu", "cuda")  # = backend.engine.DEVICES; not imported so that --help stays fast
+TEXT_STEPS = ("auto", "int8", "full")  # = backend.model.int8_steps.TEXT_STEPS, for the same reason
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -12,6 +13,10 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run the model (default: auto)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--text-steps", choices=TEXT_STEPS, default="auto",
+                        help="run the one-token steps of written answers in int8 (faster on a CPU) or in full "
+                             "precision; pose answers always use full precision (default: auto = int8 where the "
+                             "CPU runs it)")
 
 
 def checkpoint_and_threads(args: argparse.Namespace) -> str:
@@ -38,4 +43,4 @@ def register(subparsers) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     from backend.server import main
-    return main(checkpoint_and_threads(args), args.device)
+    return main(checkpoint_and_threads(args), args.device, args.text_steps)

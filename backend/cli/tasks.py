@@ -69,7 +69,7 @@ def _load_engine(args: argparse.Namespace):
     from backend.engine import UniPoseEngine
     checkpoint = checkpoint_and_threads(args)
     try:
-        return UniPoseEngine.load(checkpoint, args.device)
+        return UniPoseEngine.load(checkpoint, args.device, text_steps=args.text_steps)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from None
     except Exception as error:

@@ -30,6 +30,7 @@ from safetensors.torch import load_file, save_file
 from backend.model.answer_vocabulary import load_answer_tokens, save_answer_tokens
 from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.guidance import load_priors, save_priors
+from backend.model.int8_steps import int8_step_decoder, use_int8_steps
 from backend.model.joint_features import WEIGHTS_NAME as JOINT_FEATURES_NAME, JointFeatures
 from backend.model.new_token_rows import CodeProjection, load_new_rows, new_rows, resize_embeddings
 from backend.model.tasks import SYSTEM_PROMPT
@@ -67,7 +68,7 @@ class UniPoseConfig:
 
 
 def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = True, trainable: bool = False,
-                    dtype: str = "auto"):
+                    dtype: str = "auto", text_steps: str = "auto"):
     """A `cls` (UniPose) from a checkpoint folder; see UniPose.from_pretrained for the arguments."""
     from transformers import AutoTokenizer
     from backend.tokenizer import PoseTokenizer
@@ -128,6 +129,8 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
     model.llm.to(getattr(torch, llm_dtype))
     if merged_cache is not None and not cached:
         _save_to_cache(base_model(model.llm), merged_cache)
+    if not trainable and not model.has_lora and use_int8_steps(text_steps, device):
+        model.step_decoder = int8_step_decoder(base_model(model.llm).get_decoder())
     model.train(trainable)
     report("ready", 1.0)
     return model

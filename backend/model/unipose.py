@@ -82,6 +82,7 @@ class UniPose(nn.Module):
         self.code_projection: CodeProjection | None = None  # pose-code rows from code vectors (training only)
         self.joint_features: JointFeatures | None = None  # joint positions beside pose codes (config.joint_features)
         self.answer_ids: torch.Tensor | None = None  # (A,) text tokens answers may use (answer_vocabulary.py)
+        self.step_decoder: nn.Module | None = None  # one-token text steps in int8 (int8_steps.py), when served so
         num_visual = vision.num_tokens if vision is not None else 0
         self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual, config.end_at_pose)
 
@@ -128,15 +129,17 @@ class UniPose(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path, device="cpu", progress=None, merge_lora: bool = True,
-                        trainable: bool = False, dtype: str = "auto") -> "UniPose":
+                        trainable: bool = False, dtype: str = "auto", text_steps: str = "auto") -> "UniPose":
         """Load a checkpoint folder (layout in checkpoint.py).
 
         progress(stage, fraction) is called as parts load. merge_lora folds the adapter into the weights
         (fast inference); trainable=True keeps it separate and trainable (continue training).
         dtype of the LM: "auto" = bfloat16 for inference where the device runs it natively, else float32
         (always float32 when trainable); or "float32" / "bfloat16" / "float16".
+        text_steps: "auto" = one-token text steps in int8 where the device runs int8 matmuls (int8_steps.py),
+        "int8" = demand it, "full" = in the LM's dtype; never int8 when trainable.
         """
-        return load_checkpoint(cls, path, device, progress, merge_lora, trainable, dtype)
+        return load_checkpoint(cls, path, device, progress, merge_lora, trainable, dtype, text_steps)
 
     def save_pretrained(self, path) -> Path:
         """Write the checkpoint folder (layout in checkpoint.py); returns it."""

@@ -208,7 +208,11 @@ def parse_caption(text: str) -> list[Fact]:
         if not subject and previous_subject and kind not in ("incline_fwd", "incline_side", "head_turn",
                                                                "head_pitch", "torso_tilt"):
             subject = previous_subject
-        facts.extend(_resolve(kind, category, subject, obj))
+        resolved = _resolve(kind, category, subject, obj)
+        unknown = [name for name, _ in resolved if name not in POSECODE_INDEX]
+        if unknown:  # e.g. "the left forearm is partially bent": angles are the elbows' and knees'
+            raise ParseError(f"no posecode {unknown[0]} in '{chunk.strip()}'")
+        facts.extend(resolved)
         previous_subject = subject or previous_subject
     return facts
 
