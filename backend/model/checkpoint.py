@@ -129,7 +129,7 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
     model.llm.to(getattr(torch, llm_dtype))
     if merged_cache is not None and not cached:
         _save_to_cache(base_model(model.llm), merged_cache)
-    if not trainable and not model.has_lora and use_int8_steps(text_steps, device):
+    if not trainable and model.config.lora is None and use_int8_steps(text_steps, device):  # merged or none
         model.step_decoder = int8_step_decoder(base_model(model.llm).get_decoder())
     model.train(trainable)
     report("ready", 1.0)
