@@ -282,7 +282,9 @@ def _body_states(g: Geometry) -> dict[str, np.ndarray]:
         s[f"standing_{a}_leg"] = (upright & foot_down[a] & (knee[a] > T["support_knee_deg"])
                                   & (foot[b] - foot[a] > T["foot_lifted_m"]) & (pelvis > T["stand_pelvis_m"]))
     lifted = np.abs(foot["left"] - foot["right"]) > T["foot_lifted_m"]
-    standing = upright & (foot_down["left"] | foot_down["right"]) & ~lifted & (pelvis > T["stand_pelvis_m"])
+    straight_legs = (knee["left"] > T["bent_knee_deg"]) & (knee["right"] > T["bent_knee_deg"])  # not a dance crouch
+    standing = (upright & (foot_down["left"] | foot_down["right"]) & ~lifted & (pelvis > T["stand_pelvis_m"])
+                & straight_legs)
     s["leaning_back"] = (both_feet & (pelvis > T["bend_pelvis_m"]) & (g.incline < -T["lean_back_deg"])
                          & (g.tilt < T["arms_body_tilt_deg"]))
     s["standing"] = standing
