@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backend.cli.serve import TEXT_STEPS  # noqa: E402
 from training.benchmarks.statements import (  # noqa: E402
     PoseFacts, fact_is_true, read_statements, score_description, summarize,
 )
@@ -36,7 +37,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=3, help="model descriptions to print with their verdicts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--text-steps", choices=("auto", "int8", "full"), default="auto",
+    parser.add_argument("--text-steps", choices=TEXT_STEPS, default="auto",
                         help="the model's one-token text steps in int8 or full precision (backend/model/int8_steps.py)")
     args = parser.parse_args()
 

@@ -234,7 +234,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus/v1"))
     parser.add_argument("--split", default="test")
-    parser.add_argument("--poses", type=int, default=36, help="held-out poses (12 until 2026-12-02: too few to compare)")
+    parser.add_argument("--poses", type=int, default=36, help="held-out poses (12 until 2026-12-02: too few)")
     parser.add_argument("--views", type=int, default=3, help="1-4: front, three-quarter, side, back")
     parser.add_argument("--pairs", type=int, default=12, help="held-out pose pairs for image difference")
     parser.add_argument("--checkpoint", type=Path, default=None, help="a UniPose checkpoint folder")

@@ -25,6 +25,10 @@ def _pose(seed: int) -> np.ndarray:
 
 
 def test_text_steps_choice_is_checked():
+    from backend.cli.serve import TEXT_STEPS as CLI_CHOICES
+    from backend.model.int8_steps import TEXT_STEPS
+
+    assert CLI_CHOICES == TEXT_STEPS  # the command line keeps its own copy so that --help stays fast
     with pytest.raises(ValueError, match="text_steps must be one of"):
         use_int8_steps("fast", "cpu")
     with pytest.raises(ValueError, match="do not run on meta"):

@@ -36,8 +36,8 @@ def use_int8_steps(text_steps: str, device) -> bool:
 
 
 class Int8Linear(nn.Module):
-    """A bias-free or biased nn.Linear with int8 weights (one scale per output channel); takes and returns the
-    dtype of its input, so it drops into a bfloat16 decoder."""
+    """An nn.Linear with its weights in int8 (one scale per output channel); takes and returns the dtype of its
+    input, so it drops into a bfloat16 decoder."""
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
