@@ -245,7 +245,7 @@ class UniPoseEngine:
 
     def status(self) -> dict[str, Any]:
         return {"loaded": True, "checkpoint": self.checkpoint, "device": self.device,
-                "text_steps": "full" if self.model.step_decoder is None else "int8",
+                "text_steps": "int8" if self.model.int8_text_steps else "full",
                 "load_ms": None if self.load_seconds is None else round(self.load_seconds * 1e3, 1),
                 "versions": versions()}
 

@@ -30,7 +30,7 @@ class FakeModel:
 
     def __init__(self):
         self.calls = []
-        self.step_decoder = None  # text steps in full precision (backend/model/int8_steps.py)
+        self.int8_text_steps = False  # text steps in full precision (backend/model/int8_steps.py)
 
     def run(self, task, text=None, poses=(), images=(), sampling=None, **settings):
         s = replace(sampling or Sampling(), **settings)

@@ -51,13 +51,14 @@ def test_int8_linear_is_close_to_its_linear_in_its_input_dtype():
 def test_int8_steps_only_write_text_and_stay_close(checkpoint):
     full = UniPose.from_pretrained(checkpoint, dtype="float32", text_steps="full")
     int8 = UniPose.from_pretrained(checkpoint, dtype="float32", text_steps="int8")
-    assert full.step_decoder is None and int8.step_decoder is not None
-    assert UniPose.from_pretrained(checkpoint, trainable=True, text_steps="int8").step_decoder is None
-    assert int8.step_decoder.embed_tokens is int8.llm.get_decoder().embed_tokens  # shared, not copied
+    assert int8._step_decoder is None  # built on the first text step, not at load
+    assert full.step_decoder() is None and int8.step_decoder() is not None
+    assert UniPose.from_pretrained(checkpoint, trainable=True, text_steps="int8").step_decoder() is None
+    assert int8.step_decoder().embed_tokens is int8.llm.get_decoder().embed_tokens  # shared, not copied
     assert [UniPoseEngine(m, device="cpu").status()["text_steps"] for m in (full, int8)] == ["full", "int8"]
 
     steps = []  # the lengths of the chunks fed to the int8 copy
-    int8.step_decoder.register_forward_pre_hook(
+    int8.step_decoder().register_forward_pre_hook(
         lambda module, args, kwargs: steps.append(kwargs["inputs_embeds"].shape[1]), with_kwargs=True)
     for task, poses in (("text_to_pose", []), ("edit_pose", [_pose(1)])):
         answers = [model.run(task, text="raise the left arm", poses=poses).poses[0] for model in (full, int8)]
@@ -78,7 +79,7 @@ def test_an_int8_step_reads_and_extends_the_full_precision_cache(checkpoint):
     torch.manual_seed(0)
     prefix, step = torch.randn(1, 9, decoder.config.hidden_size), torch.randn(1, 1, decoder.config.hidden_size)
     hidden, lengths = [], []
-    for stepper in (decoder, model.step_decoder):
+    for stepper in (decoder, model.step_decoder()):
         cache = DynamicCache()
         with torch.no_grad():
             decoder(inputs_embeds=prefix, past_key_values=cache, use_cache=True)  # (1, 9, H) in full precision

@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from backend.model.answer_vocabulary import load_answer_tokens, save_answer_tokens
 from backend.model.backbone import base_model, cache_dir, load_backbone, resolve_backbone, resolve_dtype
 from backend.model.guidance import load_priors, save_priors
-from backend.model.int8_steps import int8_step_decoder, use_int8_steps
+from backend.model.int8_steps import use_int8_steps
 from backend.model.joint_features import WEIGHTS_NAME as JOINT_FEATURES_NAME, JointFeatures
 from backend.model.new_token_rows import CodeProjection, load_new_rows, new_rows, resize_embeddings
 from backend.model.tasks import SYSTEM_PROMPT
@@ -129,8 +129,8 @@ def load_checkpoint(cls, path, device="cpu", progress=None, merge_lora: bool = T
     model.llm.to(getattr(torch, llm_dtype))
     if merged_cache is not None and not cached:
         _save_to_cache(base_model(model.llm), merged_cache)
-    if not trainable and model.config.lora is None and use_int8_steps(text_steps, device):  # merged or none
-        model.step_decoder = int8_step_decoder(base_model(model.llm).get_decoder())
+    # merged or no adapter: the copy is taken of the served weights
+    model.int8_text_steps = not trainable and model.config.lora is None and use_int8_steps(text_steps, device)
     model.train(trainable)
     report("ready", 1.0)
     return model

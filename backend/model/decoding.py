@@ -73,8 +73,8 @@ class _Stream:
         self.valid = torch.cat([self.valid, valid], dim=1)
         self.spans = torch.cat([self.spans, spans], dim=1)
         mask = mixed_attention_mask(self.base.config, embeds, self.valid, self.spans, past_key_values=self.cache)
-        one_step = embeds.shape[1] == 1 and self.model.step_decoder is not None  # a text token: int8 where served
-        decoder = self.model.step_decoder if one_step else self.base.get_decoder()
+        step = self.model.step_decoder() if embeds.shape[1] == 1 else None  # a text token: int8 where served
+        decoder = step if step is not None else self.base.get_decoder()
         return decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
                        past_key_values=self.cache, use_cache=True).last_hidden_state
 

@@ -15,9 +15,10 @@ from torch import nn
 from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.body.skeleton import JOINT_INDEX
 from backend.model.attention import mixed_attention_mask
-from backend.model.backbone import load_backbone
+from backend.model.backbone import base_model, load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
 from backend.model.decoding import Generated, generate
+from backend.model.int8_steps import int8_step_decoder
 from backend.model.joint_features import JointFeatures
 from backend.model.new_token_rows import CodeProjection, init_new_rows, is_tied, resize_embeddings
 from backend.model.repeats import without_repeated_clauses
@@ -82,7 +83,8 @@ class UniPose(nn.Module):
         self.code_projection: CodeProjection | None = None  # pose-code rows from code vectors (training only)
         self.joint_features: JointFeatures | None = None  # joint positions beside pose codes (config.joint_features)
         self.answer_ids: torch.Tensor | None = None  # (A,) text tokens answers may use (answer_vocabulary.py)
-        self.step_decoder: nn.Module | None = None  # one-token text steps in int8 (int8_steps.py), when served so
+        self.int8_text_steps = False  # one-token text steps through an int8 copy of the decoder (int8_steps.py)
+        self._step_decoder: nn.Module | None = None  # that copy, built on the first text step
         num_visual = vision.num_tokens if vision is not None else 0
         self.builder = SequenceBuilder(text_tokenizer, vocab, self._encode_poses, num_visual, config.end_at_pose)
 
@@ -185,6 +187,13 @@ class UniPose(nn.Module):
         answers as before until the map trains."""
         self.joint_features = JointFeatures(self.llm.config.hidden_size).to(self.device)
         self.config.joint_features = True
+
+    def step_decoder(self) -> nn.Module | None:
+        """The int8 copy of the decoder for one-token text steps, built on first use so that loads which only
+        pose (`unipose text2pose`) do not pay for it; None when text steps run in full precision."""
+        if self.int8_text_steps and self._step_decoder is None:
+            self._step_decoder = int8_step_decoder(base_model(self.llm).get_decoder())
+        return self._step_decoder
 
     def merge(self) -> None:
         """Fold the LoRA adapter (and trainable rows) into the LM weights for deployment."""
