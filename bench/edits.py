@@ -2,6 +2,7 @@
 On held-out (test split) pairs and on hand-written everyday instructions.
 
     .venv/bin/python bench/edits.py [--checkpoint DIR] [--corpus data/corpus/v1] [--limit N]
+                                    [--edit-references "" "Keep the same pose."]
 
 Each instruction is read as paircode facts (the corpus's with the caption parser; the everyday ones are
 written with their facts in training/benchmarks/edits.py). followed = every fact holds between the start
@@ -11,8 +12,10 @@ start pose unchanged, the mean training pose, the training edit whose instructio
 finds closest (its rotation change applied to the start), the model through the engine (greedy) alone
 (`whole_body`) and with the edit scope (the engine's default: only the limbs the instruction names change,
 backend/edit_scope.py; both from the same model answer), and the corpus's target pose as a reference
-(held-out pairs only). Last line for the model on all edits, alone and with the scope:
-edit_followed=x% drift_p50_cm=y scoped_followed=x% scoped_drift_p50_cm=y.
+(held-out pairs only). --edit-references runs the model rows once for each reference its guidance is measured
+against (UniPoseConfig.edit_reference: "" the edit task's prior, else a neutral instruction; default: the
+checkpoint's own), side by side. Last line for the model on all edits under the first reference, alone and with
+the scope: edit_followed=x% drift_p50_cm=y scoped_followed=x% scoped_drift_p50_cm=y.
 """
 import argparse
 import sys
@@ -25,6 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from training.benchmarks.edits import EVERYDAY_EDITS, score_edit, start_poses, summarize  # noqa: E402
 
 MODEL, SCOPED = "model (whole body)", "model + edit scope (default)"
+
+
+def reference_label(reference: str) -> str:
+    return f"guided against \"{reference}\"" if reference else "guided against the task prior"
 
 
 class LastAnswer:
@@ -49,6 +56,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="held-out pairs (default: all; chosen at random with --seed)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--edit-references", nargs="+", metavar="INSTRUCTION",
+                        help="what edits are guided against, one model run each: \"\" the task prior, else a "
+                             "neutral instruction (default: the checkpoint's setting)")
     args = parser.parse_args()
 
     import torch
@@ -76,20 +86,28 @@ def main() -> int:
                "nearest neighbour": [lookup.apply(c[1], c[2]) for c in cases]}
     checkpoint = args.checkpoint or default_checkpoint()
     engine = UniPoseEngine.load(checkpoint, device="cpu")
-    engine.model = LastAnswer(engine.model)
-    start = time.perf_counter()
-    results[MODEL], results[SCOPED] = [], []
-    for i, c in enumerate(cases):
-        results[MODEL].append(engine.edit_pose(c[1], c[2], Sampling(seed=args.seed), whole_body=True)[0])
-        results[SCOPED].append(engine.edit_pose(c[1], c[2], Sampling(seed=args.seed))[0])
-        if (i + 1) % 25 == 0:
-            print(f"{i + 1}/{len(cases)} edited, {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    seconds = time.perf_counter() - start
+    model = engine.model
+    engine.model = LastAnswer(model)
+    references = args.edit_references or [model.config.edit_reference]
+    timings, first = [], None
+    for reference in references:
+        model.config.edit_reference = reference
+        label = reference_label(reference)
+        whole, scoped = f"{MODEL}, {label}", f"{SCOPED}, {label}"
+        first = first or (whole, scoped)
+        start = time.perf_counter()
+        results[whole], results[scoped] = [], []
+        for i, c in enumerate(cases):
+            results[whole].append(engine.edit_pose(c[1], c[2], Sampling(seed=args.seed), whole_body=True)[0])
+            results[scoped].append(engine.edit_pose(c[1], c[2], Sampling(seed=args.seed))[0])
+            if (i + 1) % 25 == 0:
+                print(f"{label}: {i + 1}/{len(cases)} edited, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        timings.append(f"{label} {(time.perf_counter() - start) / len(cases):.2f} s an edit")
     results["corpus target (reference)"] = [c[4] for c in cases]
 
     print(f"checkpoint: {checkpoint}; corpus: {args.corpus}, test split; "
           f"{sum(c[0] == 'held-out' for c in cases)} held-out pairs ({unreadable} unreadable instructions skipped) + "
-          f"{len(EVERYDAY_EDITS)} everyday instructions; model {seconds / len(cases):.2f} s an edit")
+          f"{len(EVERYDAY_EDITS)} everyday instructions; model " + ", ".join(timings))
     print("| answer | edits | followed % | facts held % | drift p50 cm | drift p90 cm | edits with drift |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     summaries = {}
@@ -102,7 +120,7 @@ def main() -> int:
             s = summaries[(row, part)] = summarize(chosen)
             print(f"| {row} | {part} ({len(chosen)}) | {s['followed']:.1f} | {s['facts_held']:.1f} | "
                   f"{s['drift_p50']:.1f} | {s['drift_p90']:.1f} | {s['with_drift']} |")
-    m, scoped = summaries[(MODEL, "all")], summaries[(SCOPED, "all")]
+    m, scoped = summaries[(first[0], "all")], summaries[(first[1], "all")]
     print(f"edit_followed={m['followed']:.1f}% drift_p50_cm={m['drift_p50']:.1f} "
           f"scoped_followed={scoped['followed']:.1f}% scoped_drift_p50_cm={scoped['drift_p50']:.1f}")
     return 0

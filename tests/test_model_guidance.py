@@ -5,10 +5,15 @@ import numpy as np
 import pytest
 import torch
 
+from backend.body.example_poses import EXAMPLE_POSES
 from backend.body.rotations_torch import rotmat_to_axis_angle
 from backend.model import UniPose
 from backend.body.skeleton import JOINT_INDEX
-from backend.model.guidance import GUIDED_NUCLEUS, PRIOR_NAME, guided_scores, in_nucleus, mean_code_logprobs
+from backend.model.decoding import TextReference
+from backend.model.guidance import (DESCRIPTION_REFERENCE_POSE, GUIDED_NUCLEUS, PRIOR_NAME, guided_scores, in_nucleus,
+                                    mean_code_logprobs)
+from backend.model.unipose import _with_system
+from backend.sampling import Sampling
 from support.tiny_model import make_tiny_checkpoint
 
 torch.set_num_threads(2)
@@ -90,6 +95,54 @@ def test_guidance_steers_answers_and_the_prior_travels_with_the_checkpoint(check
         assert np.allclose(a[root], b[root], atol=1e-5)
 
 
+def test_edits_can_be_guided_against_the_answer_to_a_neutral_instruction(checkpoint):
+    model = _model(checkpoint)
+    start = model.run("text_to_pose", text=PROMPTS[0]).poses[0]
+    neutral, instruction = "Keep the same pose.", "raise the left arm"
+    model.config.edit_reference = neutral
+    reference = model.reference_logprobs(model._messages("edit_pose", text=neutral, poses=[start], template=0))
+    assert reference.shape == (model.vocab.num_pose_tokens, model.vocab.codebook_size)
+    assert torch.allclose(torch.logsumexp(reference, -1), torch.zeros(len(reference)), atol=1e-4)
+    codes_only = {"expected_pose": False}
+    plain = model.run("edit_pose", text=neutral, poses=[start], guidance=1.0, **codes_only).poses[0]
+    strong = model.run("edit_pose", text=neutral, poses=[start], guidance=4.0, **codes_only).poses[0]
+    assert np.allclose(plain, strong, atol=1e-6)         # the reference itself: nothing to amplify
+    guided = model.run("edit_pose", text=instruction, poses=[start], guidance=4.0).poses[0]
+    messages = model._messages("edit_pose", text=instruction, poses=[start], template=0)
+    by_hand = model.chat(messages, pose_answer=True, pose_prior=reference, guidance=4.0).poses[0]
+    assert np.allclose(guided, by_hand)
+    model.config.edit_reference = ""                     # the default: against the task prior
+    model.pose_priors = {"edit_pose": _prior(model)}
+    assert not np.allclose(model.run("edit_pose", text=instruction, poses=[start], guidance=4.0).poses[0], guided)
+
+
+def test_descriptions_can_be_guided_against_a_standing_pose(checkpoint):
+    model = _model(checkpoint)
+    standing, squat = EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE], EXAMPLE_POSES["squat"]
+    plain = model.run("pose_to_text", poses=[standing], max_new_tokens=12).text
+    model.config.description_guidance = 4.0
+    assert model.run("pose_to_text", poses=[standing], max_new_tokens=12).text == plain  # nothing sets it apart
+
+    def prompt(pose):
+        messages = model._messages("pose_to_text", poses=[pose], template=0)
+        return model.builder.prompt(_with_system(messages, model.config.system_prompt))
+
+    def next_token_logprobs(sample):  # (V,) after the prompt, over the tokens text may write
+        hidden = model.hidden_states(model.collate([sample]))[0, -1]
+        logits = model.llm.get_output_embeddings()(hidden)[:model.vocab.size].float()
+        pose_start = logits[model.vocab.pose_start].clone()
+        logits[model.vocab.first_id:] = float("-inf")
+        logits[model.vocab.pose_start] = pose_start
+        return logits
+
+    reference = TextReference(prompt(standing).input_ids, 4.0)
+    first = model._generate(model._messages("pose_to_text", poses=[squat], template=0),
+                            Sampling(max_new_tokens=1), False, None, reference)[0].pieces[0][0]
+    by_hand = guided_scores(next_token_logprobs(prompt(squat)),
+                            torch.log_softmax(next_token_logprobs(prompt(standing)), -1), 4.0).argmax()
+    assert first == int(by_hand)
+
+
 def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_path):
     import shutil
     from training.pose_prior import main
@@ -98,8 +151,10 @@ def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_pat
     target = tmp_path / "ckpt"
     shutil.copytree(checkpoint, target)
     corpus = write_toy_corpus(tmp_path / "corpus")
-    assert main([str(target), "--corpus", str(corpus), "--samples", "6", "--guidance", "2.5"]) == 0
+    assert main([str(target), "--corpus", str(corpus), "--samples", "6", "--guidance", "2.5",
+                 "--edit-reference", "Keep the same pose.", "--description-guidance", "2"]) == 0
     model = _model(target)
     assert set(model.pose_priors) == {"text_to_pose", "edit_pose", "image_to_pose"}
-    assert model.config.guidance == 2.5
+    assert model.config.guidance == 2.5 and model.config.edit_reference == "Keep the same pose."
+    assert model.config.description_guidance == 2.0
     assert json.loads((target / "unipose" / "config.json").read_text())["guidance"] == 2.5

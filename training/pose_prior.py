@@ -1,10 +1,14 @@
 """Measure a checkpoint's pose priors for prompt guidance (backend/model/guidance.py) and store them in it.
 
     python -m training.pose_prior CHECKPOINT [--corpus data/corpus/v1] [--samples 256] [--guidance 3]
+                                  [--edit-reference "Keep the same pose."] [--description-guidance 2]
 
 For each pose-output task the checkpoint supports, the mean code log-probabilities over `--samples` training
 inputs (template 0, as at inference) go to CHECKPOINT/unipose/pose_prior.safetensors. --guidance also sets the
-checkpoint's default guidance weight; choose it on held-out data with bench/guidance.py.
+checkpoint's default guidance weight; choose it on held-out data with bench/guidance.py. --edit-reference sets
+the neutral instruction edits are guided against instead of their task prior ("" goes back to the prior); compare
+the two with bench/edits.py --edit-references. --description-guidance sets how strongly descriptions are guided
+against a standing pose's (1: off); choose it with bench/describe.py --description-guidance.
 """
 import argparse
 import json
@@ -41,6 +45,10 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", default="data/corpus/v1")
     parser.add_argument("--samples", type=int, default=256, help="training inputs per task")
     parser.add_argument("--guidance", type=float, help="also set the checkpoint's default guidance weight")
+    parser.add_argument("--edit-reference", help="guide edits against the answer to this instruction "
+                                                   "(\"\": against the edit task's prior)")
+    parser.add_argument("--description-guidance", type=float,
+                        help="guide pose -> text against a standing pose's at this weight (1: off)")
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -59,11 +67,14 @@ def main(argv=None) -> int:
                                 image_source(kinds, args.image_size, seed=0))
     folder = args.checkpoint / MODEL_DIR
     print(f"wrote {save_priors(priors, folder)}")
-    if args.guidance is not None:
+    settings = {key: value for key, value in (("guidance", args.guidance), ("edit_reference", args.edit_reference),
+                                              ("description_guidance", args.description_guidance))
+                if value is not None}
+    if settings:
         config = json.loads((folder / CONFIG_NAME).read_text())
-        config["guidance"] = args.guidance
+        config.update(settings)
         (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
-        print(f"default guidance: {args.guidance}")
+        print("set " + ", ".join(f"{key}: {value!r}" for key, value in settings.items()))
     return 0
 
 

@@ -56,6 +56,8 @@ class UniPoseConfig:
     has_vision: bool = False
     system_prompt: str = SYSTEM_PROMPT
     guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
+    edit_reference: str = ""  # edits guided against the answer to this instruction (guidance.py); "" = task prior
+    description_guidance: float = 1.0  # pose -> text guided against a standing pose's (guidance.py); 1 = off
     end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
     code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
     image_pose_hint: bool = False  # image -> pose prompts carry the landmarks' IK pose (vision/landmarks/hint.py)

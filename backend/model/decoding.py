@@ -106,10 +106,20 @@ class _Stream:
         self.spans = self.spans[:, :-count]
 
 
+@dataclass(frozen=True)
+class TextReference:
+    """Text guided against a reference prompt (guidance.py): `prompt_ids` (L,) has the layout of the real
+    prompt (the same length, spans and positions; e.g. another input pose), and text tokens are chosen by
+    guided_scores of the real next-token log-probabilities over the reference's at `weight` (> 1)."""
+    prompt_ids: torch.Tensor
+    weight: float
+
+
 @torch.no_grad()
 def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt_positions: torch.Tensor,
              images: list, sampling: Sampling, pose_prior: torch.Tensor | None = None,
-             start_with_pose: bool = False, stop_after_pose: bool = False) -> list[Generated]:
+             start_with_pose: bool = False, stop_after_pose: bool = False,
+             text_reference: TextReference | None = None) -> list[Generated]:
     """Answers for one prompt, `sampling.num_samples` rows in one batch.
 
     model: a UniPose (uses .llm, .vocab, .embed, .eos_ids, .device, .config.guidance). prompt_*: (L,) tensors
@@ -119,7 +129,9 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     for the pose-output tasks).
 
     A token is fed together with the pose queries when it is <pose_start> (one forward, queries cropped
-    after), and with start_with_pose the prompt itself goes in that same forward.
+    after), and with start_with_pose the prompt itself goes in that same forward. With a text_reference the
+    batch holds a mirror row per answer row, fed the reference prompt and then the same tokens and codes as
+    its row; only text choices read it.
     """
     vocab = model.vocab
     device = model.device
@@ -133,19 +145,31 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     if weight == 1.0:
         pose_prior = None  # plain decoding
     b, n = sampling.num_samples, vocab.num_pose_tokens
+    if text_reference is not None and (len(text_reference.prompt_ids) != len(prompt_ids)
+                                       or not amplifies(text_reference.weight)):
+        raise ValueError("a text reference needs the prompt's layout and a weight above 1")
+    rows = 2 * b if text_reference is not None else b  # answer rows, then their mirrors
+
+    def mirrored(values: torch.Tensor) -> torch.Tensor:
+        """(b, ...) per answer row -> (rows, ...) for the stream."""
+        return torch.cat([values, values]) if text_reference is not None else values
+
     embedding = model.llm.get_input_embeddings()
     eos = torch.tensor(sorted(model.eos_ids), device=device)
     text_ids = None
     if model.answer_ids is not None:  # the answer vocabulary, the end of the answer and the start of a pose
         text_ids = torch.cat([model.answer_ids.to(device), eos, torch.tensor([vocab.pose_start], device=device)])
         text_ids = text_ids.unique()
-    stream = _Stream(model, b, device, text_ids)
+    stream = _Stream(model, rows, device, text_ids)
     stream.next_span = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
-    prompt = (model.embed(prompt_ids[None].to(device), images).expand(b, -1, -1),
-              torch.ones(b, len(prompt_ids), dtype=torch.bool, device=device),
-              prompt_spans.to(device).expand(b, -1), prompt_positions.to(device).expand(b, -1))
+    prompt_embeds = model.embed(prompt_ids[None].to(device), images).expand(b, -1, -1)  # (b, L, H)
+    if text_reference is not None:
+        reference_embeds = model.embed(text_reference.prompt_ids[None].to(device), images).expand(b, -1, -1)
+        prompt_embeds = torch.cat([prompt_embeds, reference_embeds])  # (rows, L, H)
+    prompt = (prompt_embeds, torch.ones(rows, len(prompt_ids), dtype=torch.bool, device=device),
+              prompt_spans.to(device).expand(rows, -1), prompt_positions.to(device).expand(rows, -1))
     next_position = torch.full((b,), int(prompt_positions.max()) + 1, device=device)
-    logits = None if start_with_pose else stream.logits(stream.feed(*prompt)[:, -1])  # (B, V)
+    logits = None if start_with_pose else stream.logits(stream.feed(*prompt)[:, -1])  # (rows, V)
     text_bias = _text_logit_bias(model, vocab.size, device)
     active = torch.ones(b, dtype=torch.bool, device=device)
     answers = [Generated() for _ in range(b)]
@@ -155,7 +179,10 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         if logits is None:
             tokens = torch.full((b,), vocab.pose_start, device=device)
         else:
-            tokens = choose(logits[:, :vocab.size] + text_bias, temperature, sampling.top_p, generator)
+            scores = logits[:, :vocab.size] + text_bias  # (rows, V)
+            if text_reference is not None:
+                scores = guided_scores(scores[:b], torch.log_softmax(scores[b:].float(), -1), text_reference.weight)
+            tokens = choose(scores, temperature, sampling.top_p, generator)
         finished = torch.isin(tokens, eos)
         for row in torch.nonzero(active & ~finished & (tokens != vocab.pose_start)).flatten().tolist():
             answers[row].add_text(int(tokens[row]))
@@ -163,20 +190,20 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
         if not active.any():
             break
         posing = active & (tokens == vocab.pose_start)
-        token_chunk = (embedding(tokens[:, None]), active[:, None], torch.full_like(tokens[:, None], -1),
-                       next_position[:, None])
+        token_chunk = (embedding(mirrored(tokens)[:, None]), mirrored(active)[:, None],
+                       torch.full_like(mirrored(tokens)[:, None], -1), mirrored(next_position)[:, None])
         next_position = next_position + active.long()
         if not posing.any():
             logits = stream.logits(stream.feed(*token_chunk)[:, -1])
             continue
         # <pose_start> and the n queries in one forward (plus the prompt on the very first step)
-        query_chunk = (embedding(query_ids), posing[:, None].expand(-1, n),
-                       torch.full_like(query_ids, stream.new_span()),
-                       next_position[:, None] + torch.arange(n, device=device))
+        query_chunk = (embedding(mirrored(query_ids)), mirrored(posing)[:, None].expand(-1, n),
+                       torch.full_like(mirrored(query_ids), stream.new_span()),
+                       mirrored(next_position)[:, None] + torch.arange(n, device=device))
         chunks = [token_chunk, query_chunk] if logits is not None else [prompt, token_chunk, query_chunk]
-        hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))
+        hidden = stream.feed(*(torch.cat(parts, dim=1) for parts in zip(*chunks)))  # (rows, T, H)
         stream.crop(n)
-        code_logits = stream.code_logits(hidden[:, -n:])  # (B, n, K)
+        code_logits = stream.code_logits(hidden[:b, -n:])  # (B, n, K): the answer rows choose the codes
         scores = code_logits if pose_prior is None else guided_scores(code_logits, pose_prior, weight)
         codes = choose(scores, temperature, sampling.top_p, generator)
         keep_probs = sampling.expected_pose and temperature <= 0
@@ -197,14 +224,14 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
             posing = torch.zeros_like(posing)
         text_logits = stream.logits(hidden[:, -n - 1])  # after the token, for rows that did not start a pose
         # the chosen codes as a bidirectional span, then <pose_end>
-        code_ids = vocab.code_ids(codes)
+        code_ids = mirrored(vocab.code_ids(codes))
         pose_chunk = (model.embed(torch.cat([code_ids, torch.full_like(code_ids[:, :1], vocab.pose_end)], dim=1), []),
-                      posing[:, None].expand(-1, n + 1),
+                      mirrored(posing)[:, None].expand(-1, n + 1),
                       torch.cat([torch.full_like(code_ids, stream.new_span()),
                                  torch.full_like(code_ids[:, :1], -1)], 1),
-                      next_position[:, None] + torch.arange(n + 1, device=device))
+                      mirrored(next_position)[:, None] + torch.arange(n + 1, device=device))
         after = stream.logits(stream.feed(*pose_chunk)[:, -1])
-        logits = torch.where(posing[:, None], after, text_logits)
+        logits = torch.where(mirrored(posing)[:, None], after, text_logits)
         next_position = next_position + posing.long() * (n + 1)
     return answers
 

@@ -12,6 +12,17 @@ found unlikely (joints past their limits) and tipped standing bodies over (docs/
 w = 1, therefore, guidance only re-ranks the codes inside the conditional's top-p nucleus (GUIDED_NUCLEUS), and
 the answer keeps the body orientation of the unguided answer (decoding.py, unipose.py): strength changes what
 the body does, not whether it stands.
+
+Edits can be guided against a sharper reference than their task prior (UniPoseConfig.edit_reference): the model's
+own code log-probabilities for the same start pose under a neutral instruction ("Keep the same pose."), one
+extra forward per edit. The task prior mixes the start pose with the instruction, so amplifying against it
+amplifies both; against the neutral answer only what the instruction changes is amplified
+(docs/experiments/guidance.md).
+
+Descriptions can be guided the same way, token by token (UniPoseConfig.description_guidance, decoding.py
+TextReference): each next text token is scored against the model's next-token log-probabilities for the same
+conversation about a plain standing pose (DESCRIPTION_REFERENCE_POSE), so that what sets this pose apart from
+standing is said rather than what holds for any pose. One mirror row per answer row.
 """
 from pathlib import Path
 
@@ -19,6 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 PRIOR_NAME = "pose_prior.safetensors"
+DESCRIPTION_REFERENCE_POSE = "standing_arms_down"  # backend/body/example_poses.py
 GUIDED_NUCLEUS = 0.9  # above w = 1, guided codes come from the conditional's smallest set holding this much mass
 
 

@@ -17,7 +17,8 @@ from backend.body.skeleton import JOINT_INDEX
 from backend.model.attention import mixed_attention_mask
 from backend.model.backbone import base_model, load_backbone
 from backend.model.checkpoint import UniPoseConfig, load_checkpoint, save_checkpoint
-from backend.model.decoding import Generated, generate
+from backend.model.decoding import Generated, TextReference, generate
+from backend.model.guidance import DESCRIPTION_REFERENCE_POSE
 from backend.model.int8_steps import int8_step_decoder
 from backend.model.joint_features import JointFeatures
 from backend.model.new_token_rows import CodeProjection, init_new_rows, is_tied, resize_embeddings
@@ -290,13 +291,28 @@ class UniPose(nn.Module):
         """Run one of the seven tasks (template 0) and decode the answer.
 
         sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
-        `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one.
+        `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one;
+        edits, under config.edit_reference, by the answer to that neutral instruction instead; descriptions of
+        one pose, under config.description_guidance, against a standing pose's (guidance.py).
         Image -> pose answers of a hinted checkpoint lean on the hint by config.image_pose_model_weight
         (vision/landmarks/hint.py, lean_on_hint).
         """
+        sampling = replace(sampling or Sampling(), **settings)
+        if sampling.guidance is None:
+            sampling = replace(sampling, guidance=self.config.guidance)
         messages = self._messages(task, text=text, poses=list(poses), images=list(images), template=0)
-        output = self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose",
-                           pose_prior=self.pose_priors.get(task), **settings)
+        prior = self.pose_priors.get(task)
+        if task == "edit_pose" and self.config.edit_reference and sampling.guidance != 1.0:
+            prior = self.reference_logprobs(self._messages(task, text=self.config.edit_reference,
+                                                           poses=list(poses), template=0))
+        reference = None
+        if task == "pose_to_text" and self.config.description_guidance != 1.0:
+            from backend.body.example_poses import EXAMPLE_POSES
+            standing = self._messages(task, poses=[EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE]], template=0)
+            reference = TextReference(self.builder.prompt(_with_system(standing, self.config.system_prompt)).input_ids,
+                                      self.config.description_guidance)
+        output = self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose", pose_prior=prior,
+                           text_reference=reference)
         weight = self.config.image_pose_model_weight
         if task == "image_to_pose" and self.config.image_pose_hint and weight != 1.0:
             from backend.vision.landmarks.hint import lean_on_hint
@@ -305,7 +321,7 @@ class UniPose(nn.Module):
         return output
 
     def chat(self, messages: list[dict], *, sampling: Sampling | None = None, pose_answer: bool = False,
-             pose_prior=None, **settings) -> TaskOutput:
+             pose_prior=None, text_reference: TextReference | None = None, **settings) -> TaskOutput:
         """Answer the next assistant turn of a conversation.
 
         messages: [{"role": "system"|"user"|"assistant", "content": str, "poses": [(22, 3)], "images": [...]}];
@@ -315,21 +331,33 @@ class UniPose(nn.Module):
         pose_prior (n, K): guided choice of pose codes at the sampling's guidance weight (guidance.py); None =
         plain decoding. With expected_pose, a greedy pose is decoded from expected code vectors while the
         conversation itself continues from the likeliest codes; sampled poses use their sampled codes.
+        text_reference: text guided against a reference prompt of the same layout (decoding.TextReference).
         """
         sampling = replace(sampling or Sampling(), **settings)
-        if self.code_projection is not None:  # decoding reads the LM's stored rows
-            self.code_projection.write_rows(self.llm, self.vocab)
         if sampling.num_samples < 1:
             raise ValueError("num_samples must be at least 1")
+        return self._task_output(self._generate(messages, sampling, pose_answer, pose_prior, text_reference))
+
+    def reference_logprobs(self, messages: list[dict]) -> torch.Tensor:
+        """(n, K) code log-probabilities of the one-pose answer to a conversation, unguided: the reference
+        an edit is guided against under config.edit_reference."""
+        plain = Sampling(temperature=0.0, guidance=1.0, expected_pose=True)
+        answer = self._generate(messages, plain, pose_answer=True, pose_prior=None)[0]
+        return answer.code_probs[0].clamp_min(1e-9).log()
+
+    def _generate(self, messages: list[dict], sampling: Sampling, pose_answer: bool, pose_prior,
+                  text_reference: TextReference | None = None) -> list[Generated]:
+        if self.code_projection is not None:  # decoding reads the LM's stored rows
+            self.code_projection.write_rows(self.llm, self.vocab)
         prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
         was_training = self.training
         self.eval()
         try:
-            answers = generate(self, prompt.input_ids, prompt.span_ids, prompt.position_ids, prompt.images,
-                               sampling, pose_prior, start_with_pose=pose_answer, stop_after_pose=pose_answer)
+            return generate(self, prompt.input_ids, prompt.span_ids, prompt.position_ids, prompt.images, sampling,
+                            pose_prior, start_with_pose=pose_answer, stop_after_pose=pose_answer,
+                            text_reference=text_reference)
         finally:
             self.train(was_training)
-        return self._task_output(answers)
 
     def _task_output(self, answers: list[Generated]) -> TaskOutput:
         texts = []
