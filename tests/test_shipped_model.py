@@ -39,9 +39,6 @@ def test_shipped_model_answers_differ_the_way_the_prompts_say(engine):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 18: the shipped model's descriptions do not follow the pose yet "
-                                       "(leg 10: 81 % of its statements are true, but R-precision "
-                                       "is 33 % against the lookup's 56 %, bench/describe.py)")
 def test_shipped_model_descriptions_differ_where_the_poses_differ(engine):
     """Arms raised vs arms down differ in the hands: each description must say something about the hands, and
     what it says about them must be true of its own pose."""
