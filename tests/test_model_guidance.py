@@ -157,4 +157,6 @@ def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_pat
     assert set(model.pose_priors) == {"text_to_pose", "edit_pose", "image_to_pose"}
     assert model.config.guidance == 2.5 and model.config.edit_reference == "Keep the same pose."
     assert model.config.description_guidance == 2.0
+    with pytest.raises(SystemExit):
+        main([str(target), "--corpus", str(corpus), "--samples", "6", "--description-guidance", "0.5"])
     assert json.loads((target / "unipose" / "config.json").read_text())["guidance"] == 2.5

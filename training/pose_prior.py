@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.description_guidance is not None and args.description_guidance < 1.0:
+        parser.error("--description-guidance is 1 (off) or more: below 1 it would weaken the pose's say")
     torch.set_num_threads(args.threads)
 
     from backend.model.guidance import save_priors
