@@ -34,6 +34,12 @@ def reference_label(reference: str) -> str:
     return f"guided against \"{reference}\"" if reference else "guided against the task prior"
 
 
+def model_rows(reference: str) -> tuple[str, str]:
+    """The whole-body and scoped row names of the model under one edit reference."""
+    label = reference_label(reference)
+    return f"{MODEL}, {label}", f"{SCOPED}, {label}"
+
+
 class LastAnswer:
     """A pose model that answers a request it has just answered from memory, so that the engine's two edit
     rows (whole body and scoped) come from one model answer per edit."""
@@ -87,14 +93,13 @@ def main() -> int:
     checkpoint = args.checkpoint or default_checkpoint()
     engine = UniPoseEngine.load(checkpoint, device="cpu")
     model = engine.model
-    engine.model = LastAnswer(model)
     references = args.edit_references or [model.config.edit_reference]
-    timings, first = [], None
+    timings = []
     for reference in references:
         model.config.edit_reference = reference
+        engine.model = LastAnswer(model)  # answers remembered under this reference only
         label = reference_label(reference)
-        whole, scoped = f"{MODEL}, {label}", f"{SCOPED}, {label}"
-        first = first or (whole, scoped)
+        whole, scoped = model_rows(reference)
         start = time.perf_counter()
         results[whole], results[scoped] = [], []
         for i, c in enumerate(cases):
@@ -120,7 +125,8 @@ def main() -> int:
             s = summaries[(row, part)] = summarize(chosen)
             print(f"| {row} | {part} ({len(chosen)}) | {s['followed']:.1f} | {s['facts_held']:.1f} | "
                   f"{s['drift_p50']:.1f} | {s['drift_p90']:.1f} | {s['with_drift']} |")
-    m, scoped = summaries[(first[0], "all")], summaries[(first[1], "all")]
+    whole, scoped = model_rows(references[0])
+    m, scoped = summaries[(whole, "all")], summaries[(scoped, "all")]
     print(f"edit_followed={m['followed']:.1f}% drift_p50_cm={m['drift_p50']:.1f} "
           f"scoped_followed={scoped['followed']:.1f}% scoped_drift_p50_cm={scoped['drift_p50']:.1f}")
     return 0
