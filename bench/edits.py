@@ -72,7 +72,7 @@ def main() -> int:
     from backend.engine import Sampling, UniPoseEngine
     from backend.paths import default_checkpoint
     from training.benchmarks.references import DEFAULT_JUDGE, EditLookup, load_judge, mean_pose
-    from training.captioning.parse import ParseError, parse_instruction
+    from backend.facts.parse import ParseError, parse_instruction
     from training.task_records import load_corpus, task_records
     from training.retrieval.fit import PAIR_TEXT, TextEmbeddings
 

@@ -8,8 +8,8 @@ from backend.body.skeleton import JOINT_INDEX
 from training.benchmarks.edits import (
     EVERYDAY_EDITS, named_limbs, score_edit, start_poses, summarize, unnamed_joints,
 )
-from training.captioning.parse import parse_instruction
-from training.captioning.posecodes import AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
+from backend.facts.parse import parse_instruction
+from backend.facts.posecodes import AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 
 ARMS_DOWN = EXAMPLE_POSES["standing_arms_down"]
 DOWN = {"left_shoulder": [("z", -78)], "right_shoulder": [("z", 78)],

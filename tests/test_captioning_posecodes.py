@@ -4,7 +4,7 @@ import pytest
 
 from backend.body.rotations import axis_angle_to_rotmat, rotmat_to_axis_angle
 from training.captioning.paircodes import canonical_joints, select_pairs
-from training.captioning.posecodes import (
+from backend.facts.posecodes import (
     AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry,
 )
 from support.random_poses import sample_poses, set_joint

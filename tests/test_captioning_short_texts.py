@@ -8,7 +8,7 @@ import pytest
 
 from backend.cli import main
 from training.captioning import short_texts as st
-from training.captioning.parse import ParseError, parse_short_text
+from backend.facts.parse import ParseError, parse_short_text
 from support.random_poses import sample_poses
 from training.captioning.short_texts import claim_holds, short_text_records, short_texts
 from training.captioning.states import STATES, pose_states

@@ -8,8 +8,8 @@ from training.captioning import captions, instructions
 from training.captioning.captions import caption_batch, caption_pose, caption_records
 from training.captioning.instructions import instruct, instruction_records
 from training.captioning.paircodes import pair_fact_holds, select_pairs
-from training.captioning.parse import ParseError, parse_caption, parse_instruction
-from training.captioning.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
+from backend.facts.parse import ParseError, parse_caption, parse_instruction
+from backend.facts.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 from support.random_poses import sample_poses
 
 

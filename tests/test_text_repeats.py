@@ -24,6 +24,26 @@ def test_a_repeated_clause_is_left_out_and_its_sentence_mended():
         "The right hand is higher than the waist, and the left knee is bent.")
 
 
+def test_a_fact_said_again_in_other_words_is_left_out():
+    text = ("The left hand is out to the left of the left shoulder. The right hand is raised above the waist. "
+            "The left hand is to the left of the left shoulder.")
+    assert without_repeated_clauses(text) == ("The left hand is out to the left of the left shoulder. "
+                                              "The right hand is raised above the waist.")
+
+
+def test_a_clause_whose_facts_were_stated_is_left_out():
+    text = ("The hands are below the shoulders. The left hand is below the left shoulder, "
+            "the right hand is in front of the chest.")
+    assert without_repeated_clauses(text) == ("The hands are below the shoulders. "
+                                              "The right hand is in front of the chest.")
+
+
+def test_a_clause_that_leans_on_its_neighbour_is_kept():
+    # cut at "and", "the left" reads as nothing on its own, so the sentence is judged by its words
+    text = "The right hand is above the head. The left and right hands are above the head."
+    assert without_repeated_clauses(text) is text
+
+
 def test_a_text_without_repeats_is_returned_exactly():
     for text in ("Both hands are above the pelvis; the hands are below the shoulders while the right forearm is "
                  "parallel to the ground. The hands are forward of the chest.", "  Here it is: ", "",

@@ -11,7 +11,7 @@ import numpy as np
 
 from backend.body.kinematics import pose_joints
 from backend.body.skeleton import JOINT_INDEX
-from training.captioning.posecodes import body_frame
+from backend.facts.posecodes import body_frame
 
 _UP = np.array([0.0, 1.0, 0.0])
 _LIMB_ENDS = {"elbow": ("shoulder", "wrist"), "knee": ("hip", "ankle")}

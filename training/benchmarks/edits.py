@@ -16,7 +16,7 @@ from backend.body.kinematics import pose_joints
 from backend.body.skeleton import JOINT_INDEX, NUM_POSE_JOINTS
 from backend.edit_scope import LIMB_POSITIONS
 from training.captioning.paircodes import canonical_joints, pair_fact_holds
-from training.captioning.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
+from backend.facts.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 
 PairFact = tuple[str, str]
 WHOLE_BODY_KINDS = ("super", "torso_tilt", "incline_fwd", "incline_side", "pelvis_height", "torso_height",

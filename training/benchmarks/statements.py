@@ -1,7 +1,7 @@
 """Truth and coverage of a pose description, statement by statement.
 
 A description is cut into sentences; each is read back into posecode facts with the parser that checks
-the generated captions (`training.captioning.parse`). A sentence the parser cannot read is cut into clauses
+the generated captions (`backend.facts.parse`). A sentence the parser cannot read is cut into clauses
 and each clause is read on its own; a clause that still cannot be read counts as one statement that is not
 true ("unreadable"). A fact is true when the pose is not clearly outside the stated category: its value
 lies inside the category's range widened by the posecode's margin (the same margin that keeps the captions
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from training.captioning.parse import ParseError, parse_caption
-from training.captioning.posecodes import (
+from backend.facts.parse import ParseError, parse_caption
+from backend.facts.posecodes import (
     AMBIGUOUS, POSECODE_INDEX, POSECODES, SUPER_CONDITIONS, compute_posecodes, posecode_values,
     pose_geometry,
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.captioning.posecodes import (
+from backend.facts.posecodes import (
     AMBIGUOUS, POSECODE_INDEX, POSECODES, SUPER_CONDITIONS, compute_posecodes, pose_geometry,
 )
 

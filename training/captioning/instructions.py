@@ -8,7 +8,7 @@ import numpy as np
 
 from training.captioning.captions import _MIRROR, _REGION, _geometry
 from training.captioning.paircodes import PairFact, changed
-from training.captioning.posecodes import POSECODES, SUPER_CONDITIONS, compute_posecodes
+from backend.facts.posecodes import POSECODES, SUPER_CONDITIONS, compute_posecodes
 
 _PART = {"wrist": "hand", "elbow": "elbow", "knee": "knee", "ankle": "foot", "shoulder": "shoulder",
          "hip": "hip", "upper_arm": "upper arm", "forearm": "forearm", "thigh": "thigh", "shin": "shin",

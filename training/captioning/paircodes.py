@@ -9,7 +9,7 @@ Only posecodes clear in both poses count as changed.
 """
 import numpy as np
 
-from training.captioning.posecodes import AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes
+from backend.facts.posecodes import AMBIGUOUS, POSECODE_INDEX, POSECODES, compute_posecodes
 
 PairFact = tuple[str, str]
 
@@ -40,7 +40,7 @@ def canonical_joints(joints: np.ndarray) -> np.ndarray:
 
     joints: (N, 24, 3) -> (N, 24, 3). Used to measure how close two poses are, whatever their heading.
     """
-    from training.captioning.posecodes import body_frame
+    from backend.facts.posecodes import body_frame
 
     left, front, _ = body_frame(joints)
     heading = left + 1e-3 * front  # the hip axis, or the front when the hip axis is vertical

@@ -6,7 +6,7 @@ true ("kneeling_one_knee" = left or right). Three forms: imperative ("kneel on y
 descriptive ("a person kneeling on the left knee") and terse ("left knee kneel"); whole-body and arm
 claims combine ("kneeling with both arms raised", "kneel and raise both arms"). `short_text_records`
 returns each text with the claims it makes, which the truth tests compare with the pose's states and with
-an independent parse of the text (`training.captioning.parse.parse_short_text`).
+an independent parse of the text (`backend.facts.parse.parse_short_text`).
 """
 import numpy as np
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.body.skeleton import JOINT_INDEX
-from training.captioning.posecodes import UP, _angle_deg, _dot, _normalize, body_frame, torso_frame
+from backend.facts.posecodes import UP, _angle_deg, _dot, _normalize, body_frame, torso_frame
 
 # name -> value; metres for heights and distances (above the lowest joint unless said), degrees for angles
 THRESHOLDS: dict[str, float] = {

@@ -26,7 +26,7 @@ def write_text_files(folder: Path, ids: list[str], poses: np.ndarray, split: lis
     from training.captioning.captions import caption_records
     from training.captioning.instructions import instruction_records
     from training.captioning.paircodes import select_pairs
-    from training.captioning.posecodes import compute_posecodes, pose_geometry
+    from backend.facts.posecodes import compute_posecodes, pose_geometry
     from training.data.build import write_jsonl
 
     joints, head_forward = pose_geometry(poses)

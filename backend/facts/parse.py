@@ -7,7 +7,7 @@ it cannot account for raises `ParseError`.
 """
 import re
 
-from training.captioning.posecodes import POSECODE_INDEX
+from backend.facts.posecodes import POSECODE_INDEX
 
 Fact = tuple[str, str]
 
