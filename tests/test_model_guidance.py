@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from backend.body.example_poses import EXAMPLE_POSES
 from backend.body.rotations_torch import rotmat_to_axis_angle
@@ -116,31 +117,73 @@ def test_edits_can_be_guided_against_the_answer_to_a_neutral_instruction(checkpo
     assert not np.allclose(model.run("edit_pose", text=instruction, poses=[start], guidance=4.0).poses[0], guided)
 
 
+def _prompt(model, task, **inputs):
+    return model.builder.prompt(_with_system(model._messages(task, template=0, **inputs), model.config.system_prompt))
+
+
+def _next_token_logprobs(model, sample):
+    """(V,) logits after a prompt sample, over the tokens text may write (as decoding scores them)."""
+    hidden = model.hidden_states(model.collate([sample]))[0, -1]
+    logits = model.llm.get_output_embeddings()(hidden)[:model.vocab.size].float()
+    pose_start = logits[model.vocab.pose_start].clone()
+    logits[model.vocab.first_id:] = float("-inf")
+    logits[model.vocab.pose_start] = pose_start
+    return logits
+
+
+def _first_guided_token(model, task, reference_inputs, weight, **inputs):
+    """The first text token the model writes for `inputs` guided against `reference_inputs`, and the guided
+    argmax computed by hand from two separate forwards."""
+    reference = _prompt(model, task, **reference_inputs)
+    first = model._generate(model._messages(task, template=0, **inputs), Sampling(max_new_tokens=1), False, None,
+                            TextReference(reference.input_ids, weight, reference.images))[0].pieces[0][0]
+    by_hand = guided_scores(_next_token_logprobs(model, _prompt(model, task, **inputs)),
+                            torch.log_softmax(_next_token_logprobs(model, reference), -1), weight).argmax()
+    return first, int(by_hand)
+
+
+def _answer_ids(model, task, poses=(), images=()):
+    """The token ids `run` would write (greedy, 12 tokens), under the checkpoint's text reference if any."""
+    messages = model._messages(task, poses=list(poses), images=list(images), template=0)
+    reference = model._text_reference(task, list(poses), list(images))
+    return model._generate(messages, Sampling(max_new_tokens=12), False, None, reference)[0].pieces
+
+
 def test_descriptions_can_be_guided_against_a_standing_pose(checkpoint):
     model = _model(checkpoint)
     standing, squat = EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE], EXAMPLE_POSES["squat"]
-    plain = model.run("pose_to_text", poses=[standing], max_new_tokens=12).text
+    plain = _answer_ids(model, "pose_to_text", poses=[standing])
     model.config.description_guidance = 4.0
-    assert model.run("pose_to_text", poses=[standing], max_new_tokens=12).text == plain  # nothing sets it apart
+    assert _answer_ids(model, "pose_to_text", poses=[standing]) == plain  # nothing sets it apart
+    first, by_hand = _first_guided_token(model, "pose_to_text", {"poses": [standing]}, 4.0, poses=[squat])
+    assert first == by_hand
 
-    def prompt(pose):
-        messages = model._messages("pose_to_text", poses=[pose], template=0)
-        return model.builder.prompt(_with_system(messages, model.config.system_prompt))
 
-    def next_token_logprobs(sample):  # (V,) after the prompt, over the tokens text may write
-        hidden = model.hidden_states(model.collate([sample]))[0, -1]
-        logits = model.llm.get_output_embeddings()(hidden)[:model.vocab.size].float()
-        pose_start = logits[model.vocab.pose_start].clone()
-        logits[model.vocab.first_id:] = float("-inf")
-        logits[model.vocab.pose_start] = pose_start
-        return logits
+def test_differences_are_guided_against_a_to_a(checkpoint):
+    model = _model(checkpoint)
+    standing, squat = EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE], EXAMPLE_POSES["squat"]
+    plain = _answer_ids(model, "pose_diff", poses=[squat, squat])
+    assert model._text_reference("pose_diff", [squat, standing], []) is None  # off by default
+    model.config.difference_guidance = 4.0
+    assert _answer_ids(model, "pose_diff", poses=[squat, squat]) == plain  # nothing differs
+    reference = model._text_reference("pose_diff", [squat, standing], [])
+    assert reference.weight == 4.0
+    assert torch.equal(reference.prompt_ids, _prompt(model, "pose_diff", poses=[squat, squat]).input_ids)
+    first, by_hand = _first_guided_token(model, "pose_diff", {"poses": [squat, squat]}, 4.0, poses=[squat, standing])
+    assert first == by_hand
 
-    reference = TextReference(prompt(standing).input_ids, 4.0)
-    first = model._generate(model._messages("pose_to_text", poses=[squat], template=0),
-                            Sampling(max_new_tokens=1), False, None, reference)[0].pieces[0][0]
-    by_hand = guided_scores(next_token_logprobs(prompt(squat)),
-                            torch.log_softmax(next_token_logprobs(prompt(standing)), -1), 4.0).argmax()
-    assert first == int(by_hand)
+
+def test_image_differences_are_guided_against_image_a_twice(checkpoint):
+    model = _model(checkpoint)
+    image_a, image_b = (Image.new("RGB", (32, 32), (value, value, value)) for value in (40, 200))
+    assert model._text_reference("image_diff", [], [image_a, image_b]) is None  # off by default
+    model.config.difference_guidance = 3.0
+    reference = model._text_reference("image_diff", [], [image_a, image_b])
+    assert reference.weight == 3.0 and [id(image) for image in reference.images] == [id(image_a)] * 2
+    assert len(reference.prompt_ids) == len(_prompt(model, "image_diff", images=[image_a, image_b]).input_ids)
+    first, by_hand = _first_guided_token(model, "image_diff", {"images": [image_a, image_a]}, 3.0,
+                                         images=[image_a, image_b])
+    assert first == by_hand
 
 
 def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_path):
@@ -152,11 +195,13 @@ def test_pose_prior_command_writes_priors_and_default_weight(checkpoint, tmp_pat
     shutil.copytree(checkpoint, target)
     corpus = write_toy_corpus(tmp_path / "corpus")
     assert main([str(target), "--corpus", str(corpus), "--samples", "6", "--guidance", "2.5",
-                 "--edit-reference", "Keep the same pose.", "--description-guidance", "2"]) == 0
+                 "--edit-reference", "Keep the same pose.", "--description-guidance", "2",
+                 "--difference-guidance", "1.5"]) == 0
     model = _model(target)
     assert set(model.pose_priors) == {"text_to_pose", "edit_pose", "image_to_pose"}
     assert model.config.guidance == 2.5 and model.config.edit_reference == "Keep the same pose."
-    assert model.config.description_guidance == 2.0
-    with pytest.raises(SystemExit):
-        main([str(target), "--corpus", str(corpus), "--samples", "6", "--description-guidance", "0.5"])
+    assert model.config.description_guidance == 2.0 and model.config.difference_guidance == 1.5
+    for flag in ("--description-guidance", "--difference-guidance"):
+        with pytest.raises(SystemExit):
+            main([str(target), "--corpus", str(corpus), "--samples", "6", flag, "0.5"])
     assert json.loads((target / "unipose" / "config.json").read_text())["guidance"] == 2.5

@@ -2,6 +2,7 @@
 
     python -m training.pose_prior CHECKPOINT [--corpus data/corpus/v1] [--samples 256] [--guidance 3]
                                   [--edit-reference "Keep the same pose."] [--description-guidance 2]
+                                  [--difference-guidance 1.5]
 
 For each pose-output task the checkpoint supports, the mean code log-probabilities over `--samples` training
 inputs (template 0, as at inference) go to CHECKPOINT/unipose/pose_prior.safetensors. --guidance also sets the
@@ -9,6 +10,7 @@ checkpoint's default guidance weight; choose it on held-out data with bench/guid
 the neutral instruction edits are guided against instead of their task prior ("" goes back to the prior); compare
 the two with bench/edits.py --edit-references. --description-guidance sets how strongly descriptions are guided
 against a standing pose's (1: off); choose it with bench/describe.py --description-guidance.
+--difference-guidance likewise for pose and image differences, against A to A; bench/differences.py.
 """
 import argparse
 import json
@@ -49,11 +51,15 @@ def main(argv=None) -> int:
                                                    "(\"\": against the edit task's prior)")
     parser.add_argument("--description-guidance", type=float,
                         help="guide pose -> text against a standing pose's at this weight (1: off)")
+    parser.add_argument("--difference-guidance", type=float,
+                        help="guide pose and image differences against A to A at this weight (1: off)")
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    if args.description_guidance is not None and args.description_guidance < 1.0:
-        parser.error("--description-guidance is 1 (off) or more: below 1 it would weaken the pose's say")
+    for flag, weight in (("--description-guidance", args.description_guidance),
+                         ("--difference-guidance", args.difference_guidance)):
+        if weight is not None and weight < 1.0:
+            parser.error(f"{flag} is 1 (off) or more: below 1 it would weaken the input's say")
     torch.set_num_threads(args.threads)
 
     from backend.model.guidance import save_priors
@@ -70,7 +76,8 @@ def main(argv=None) -> int:
     folder = args.checkpoint / MODEL_DIR
     print(f"wrote {save_priors(priors, folder)}")
     settings = {key: value for key, value in (("guidance", args.guidance), ("edit_reference", args.edit_reference),
-                                              ("description_guidance", args.description_guidance))
+                                              ("description_guidance", args.description_guidance),
+                                              ("difference_guidance", args.difference_guidance))
                 if value is not None}
     if settings:
         config = json.loads((folder / CONFIG_NAME).read_text())

@@ -58,6 +58,7 @@ class UniPoseConfig:
     guidance: float = 1.0  # default prompt guidance of pose answers (guidance.py); 1 = plain decoding
     edit_reference: str = ""  # edits guided against the answer to this instruction (guidance.py); "" = task prior
     description_guidance: float = 1.0  # pose -> text guided against a standing pose's (guidance.py); 1 = off
+    difference_guidance: float = 1.0  # pose/image differences guided against A to A (guidance.py); 1 = off
     end_at_pose: bool = False  # training sequences: an answer ending with a pose stops after its queries
     code_embeddings: str = "rows"  # "projected": pose-code rows trained through new_token_rows.CodeProjection
     image_pose_hint: bool = False  # image -> pose prompts carry the landmarks' IK pose (vision/landmarks/hint.py)

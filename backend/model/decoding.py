@@ -109,10 +109,12 @@ class _Stream:
 @dataclass(frozen=True)
 class TextReference:
     """Text guided against a reference prompt (guidance.py): `prompt_ids` (L,) has the layout of the real
-    prompt (the same length, spans and positions; e.g. another input pose), and text tokens are chosen by
-    guided_scores of the real next-token log-probabilities over the reference's at `weight` (> 1)."""
+    prompt (the same length, spans and positions; e.g. another input pose), with `images` in its image slots,
+    and text tokens are chosen by guided_scores of the real next-token log-probabilities over the reference's
+    at `weight` (> 1)."""
     prompt_ids: torch.Tensor
     weight: float
+    images: list = field(default_factory=list)
 
 
 @torch.no_grad()
@@ -164,7 +166,8 @@ def generate(model, prompt_ids: torch.Tensor, prompt_spans: torch.Tensor, prompt
     stream.next_span = int(prompt_spans.max()) + 1 if len(prompt_spans) else 0
     prompt_embeds = model.embed(prompt_ids[None].to(device), images).expand(b, -1, -1)  # (b, L, H)
     if text_reference is not None:
-        reference_embeds = model.embed(text_reference.prompt_ids[None].to(device), images).expand(b, -1, -1)
+        reference_embeds = model.embed(text_reference.prompt_ids[None].to(device),
+                                       text_reference.images).expand(b, -1, -1)
         prompt_embeds = torch.cat([prompt_embeds, reference_embeds])  # (rows, L, H)
     prompt = (prompt_embeds, torch.ones(rows, len(prompt_ids), dtype=torch.bool, device=device),
               prompt_spans.to(device).expand(rows, -1), prompt_positions.to(device).expand(rows, -1))

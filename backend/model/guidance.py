@@ -23,6 +23,9 @@ Descriptions can be guided the same way, token by token (UniPoseConfig.descripti
 TextReference): each next text token is scored against the model's next-token log-probabilities for the same
 conversation about a plain standing pose (DESCRIPTION_REFERENCE_POSE), so that what sets this pose apart from
 standing is said rather than what holds for any pose. One mirror row per answer row.
+Differences (pose pair and image pair -> text) likewise, against the same conversation about pose or image A
+and A itself (UniPoseConfig.difference_guidance): what is said because B differs from A is amplified, what the
+model says about any pair is not.
 """
 from pathlib import Path
 

@@ -293,7 +293,8 @@ class UniPose(nn.Module):
         sampling: how to decode (backend/sampling.py); keyword `settings` override its fields (`num_samples=3`,
         `guidance=2.0`, ...). Pose answers are guided by the checkpoint's prior for the task, where it has one;
         edits, under config.edit_reference, by the answer to that neutral instruction instead; descriptions of
-        one pose, under config.description_guidance, against a standing pose's (guidance.py).
+        one pose, under config.description_guidance, against a standing pose's, and differences, under
+        config.difference_guidance, against A to A (guidance.py).
         Image -> pose answers of a hinted checkpoint lean on the hint by config.image_pose_model_weight
         (vision/landmarks/hint.py, lean_on_hint).
         """
@@ -305,14 +306,8 @@ class UniPose(nn.Module):
         if task == "edit_pose" and self.config.edit_reference and sampling.guidance != 1.0:
             prior = self.reference_logprobs(self._messages(task, text=self.config.edit_reference,
                                                            poses=list(poses), template=0))
-        reference = None
-        if task == "pose_to_text" and self.config.description_guidance != 1.0:
-            from backend.body.example_poses import EXAMPLE_POSES
-            standing = self._messages(task, poses=[EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE]], template=0)
-            reference = TextReference(self.builder.prompt(_with_system(standing, self.config.system_prompt)).input_ids,
-                                      self.config.description_guidance)
         output = self.chat(messages, sampling=sampling, pose_answer=TASKS[task].output == "pose", pose_prior=prior,
-                           text_reference=reference)
+                           text_reference=self._text_reference(task, list(poses), list(images)))
         weight = self.config.image_pose_model_weight
         if task == "image_to_pose" and self.config.image_pose_hint and weight != 1.0:
             from backend.vision.landmarks.hint import lean_on_hint
@@ -337,6 +332,25 @@ class UniPose(nn.Module):
         if sampling.num_samples < 1:
             raise ValueError("num_samples must be at least 1")
         return self._task_output(self._generate(messages, sampling, pose_answer, pose_prior, text_reference))
+
+    def _text_reference(self, task: str, poses: list, images: list) -> TextReference | None:
+        """The reference a text answer is guided against (guidance.py), or None: for pose -> text a standing
+        pose's conversation (config.description_guidance), for a difference the conversation about A and A
+        again (config.difference_guidance)."""
+        if task == "pose_to_text":
+            from backend.body.example_poses import EXAMPLE_POSES
+            weight, inputs = self.config.description_guidance, {"poses": [EXAMPLE_POSES[DESCRIPTION_REFERENCE_POSE]]}
+        elif task == "pose_diff":
+            weight, inputs = self.config.difference_guidance, {"poses": [poses[0], poses[0]]}
+        elif task == "image_diff":
+            weight, inputs = self.config.difference_guidance, {"images": [images[0], images[0]]}
+        else:
+            return None
+        if weight == 1.0:
+            return None
+        messages = self._messages(task, template=0, **inputs)
+        prompt = self.builder.prompt(_with_system(messages, self.config.system_prompt))
+        return TextReference(prompt.input_ids, weight, prompt.images)
 
     def reference_logprobs(self, messages: list[dict]) -> torch.Tensor:
         """(n, K) code log-probabilities of the one-pose answer to a conversation, unguided: the reference

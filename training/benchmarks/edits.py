@@ -15,6 +15,7 @@ import numpy as np
 from backend.body.kinematics import pose_joints
 from backend.body.skeleton import JOINT_INDEX, NUM_POSE_JOINTS
 from backend.edit_scope import LIMB_POSITIONS
+from backend.facts.parse import ParseError, parse_instruction
 from training.captioning.paircodes import canonical_joints, pair_fact_holds
 from backend.facts.posecodes import POSECODE_INDEX, POSECODES, compute_posecodes, pose_geometry
 
@@ -71,6 +72,23 @@ def score_edit(start: np.ndarray, result: np.ndarray, facts: list[PairFact]) -> 
     joints = unnamed_joints(facts)
     return EditScore(followed=bool(facts) and all(held), facts_held=sum(held), facts=len(facts),
                      drift_cm=None if joints is None else drift_cm(start, result, joints))
+
+
+def score_differences(texts: list[str], poses_a: np.ndarray, poses_b: np.ndarray) -> dict[str, float]:
+    """Difference texts read as instructions from A to B, each against its pair ((N, 22, 3) twice): readable =
+    % the parser reads, all_true = % whose every fact holds (unreadable: not), facts_true = % of the readable
+    texts' facts that hold."""
+    readable = all_true = facts = held = 0
+    for text, a, b in zip(texts, poses_a, poses_b):
+        try:
+            score = score_edit(a, b, parse_instruction(text))
+        except ParseError:
+            continue
+        readable, all_true = readable + 1, all_true + score.followed
+        facts, held = facts + score.facts, held + score.facts_held
+    n = max(len(texts), 1)
+    return {"readable": 100.0 * readable / n, "all_true": 100.0 * all_true / n,
+            "facts_true": 100.0 * held / max(facts, 1)}
 
 
 def summarize(scores: list[EditScore]) -> dict[str, float]:

@@ -95,6 +95,7 @@ class EditLookup:
         self.texts = [t for _, _, t in rows]
         self.judge, self.embed = judge, embed
         self.features = encode_texts(judge, embed, self.texts)     # (M, D)
+        self.pair_features = None                                   # (M, D) in the pair space, on first use
 
     def apply(self, start: np.ndarray, instruction: str) -> np.ndarray:
         """Apply the rotation change of the training edit whose instruction is closest: (22, 3) -> (22, 3).
@@ -104,6 +105,13 @@ class EditLookup:
         rb = axis_angle_to_rotmat(self.pose_b[k].astype(np.float64))
         rs = axis_angle_to_rotmat(np.asarray(start, np.float64))
         return rotmat_to_axis_angle(rb @ np.swapaxes(ra, -1, -2) @ rs).astype(np.float32)
+
+    def instruction_for_pairs(self, poses_a: np.ndarray, poses_b: np.ndarray) -> list[str]:
+        """For each pair (N, 22, 3) x 2, the instruction of the training pair the judge finds closest."""
+        if self.pair_features is None:
+            self.pair_features = encode_pairs(self.judge, self.pose_a, self.pose_b)  # (M, D)
+        best = (encode_pairs(self.judge, poses_a, poses_b) @ self.pair_features.T).argmax(1)
+        return [self.texts[i] for i in best]
 
 
 __all__ = ["DEFAULT_JUDGE", "EditLookup", "POSE_TEXT", "PAIR_TEXT", "PoseLookup", "encode_pairs", "encode_poses",
